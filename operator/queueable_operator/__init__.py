@@ -1,0 +1,1 @@
+"""The kopf operator: admission (validate, cache, dedup, quota), launching runners, status."""

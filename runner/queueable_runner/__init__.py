@@ -1,0 +1,1 @@
+"""The process inside a runner pod: load the target, call it, store the result."""
