@@ -25,6 +25,11 @@ QUOTA_PLURAL = "tenantquotas"
 # Kubernetes names (RFC 1123 labels) for tenants and tags: they end up in labels and keys.
 NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 NAME_MAX = 63
+# How many tags one TenantQuota may list (bounds the CRD's validation cost, too).
+QUOTA_TAGS_MAX = 256
+
+TagName = Annotated[str, Field(pattern=NAME_PATTERN, max_length=NAME_MAX)]
+"""A tag (or tenant) name: an RFC 1123 label."""
 
 
 class _Wire(BaseModel):
@@ -155,6 +160,7 @@ class TenantQuotaSpec(_Wire):
         pattern=r"^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$", max_length=NAME_MAX,
     )
     default: int = Field(ge=0, description="Shared bucket of every tag not listed in tags.")
-    tags: dict[str, Annotated[int, Field(ge=0)]] = Field(
-        default_factory=dict, description="Tags with a bucket of their own: tag -> running limit."
+    tags: dict[TagName, Annotated[int, Field(ge=0)]] = Field(
+        default_factory=dict, max_length=QUOTA_TAGS_MAX,
+        description="Tags with a bucket of their own: tag -> running limit.",
     )
