@@ -1,0 +1,42 @@
+"""Service-account credentials for a local pod, made with the TokenRequest API.
+
+Each pod gets a kubeconfig whose token is bound to the pod (it stops working when the
+pod is deleted), so code in the "pod" authenticates as its service account and RBAC
+applies to it exactly as in a real cluster.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client
+
+from .. import kubeconfigs
+
+TOKEN_SECONDS = 24 * 3600
+AUDIENCE = "https://kubernetes.default.svc.cluster.local"
+
+
+def request_token(core: client.CoreV1Api, pod: dict[str, Any]) -> str:
+    meta = pod["metadata"]
+    account = pod["spec"].get("serviceAccountName") or "default"
+    body = client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(
+        audiences=[AUDIENCE], expiration_seconds=TOKEN_SECONDS,
+        bound_object_ref=client.V1BoundObjectReference(
+            kind="Pod", api_version="v1", name=meta["name"], uid=meta["uid"])))
+    resp = core.create_namespaced_service_account_token(account, meta["namespace"], body)
+    return str(resp.status.token)
+
+
+def write_pod_kubeconfig(core: client.CoreV1Api, pod: dict[str, Any], pod_dir: Path,
+                         server: str, ca_file: Path) -> Path:
+    token_file = pod_dir / "token"
+    token_file.write_text(request_token(core, pod))
+    token_file.chmod(0o600)
+    path = pod_dir / "kubeconfig"
+    account = pod["spec"].get("serviceAccountName") or "default"
+    kubeconfigs.write_token_kubeconfig(
+        path, server, ca_file, token_file,
+        f"system:serviceaccount:{pod['metadata']['namespace']}:{account}")
+    return path
