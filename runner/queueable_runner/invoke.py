@@ -1,0 +1,203 @@
+"""Import the job's module, rebuild its object, call the target and encode what it returned.
+
+No Kubernetes and no Redis here: `run(spec, allow)` turns a QueueableJob spec into an
+`Outcome`, which `report` then writes. The order is what makes the allow-list hold:
+
+1. the module name is checked against the allow-list and every qualname/method part is
+   checked (no leading underscore) *before* anything is imported;
+2. the module is imported; an exception raised while importing it is the job's failure
+   with its real type (a missing dependency stays `ModuleNotFoundError: No module named
+   'dep'`), except that a target module that does not exist at all is a refused job;
+3. the target is resolved statically (`resolve`), the arguments are decoded with
+   `queueable.codec` (object references inside them are resolved with the same
+   allow-list and rules), the object is rebuilt with `queueable_load(objectId)`;
+4. the callable is called; an awaitable result is awaited with `asyncio.run`;
+5. the return value is encoded with `queueable.codec.encode`; a value that cannot be
+   encoded is a failure that says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import traceback
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType, TracebackType
+from typing import Any
+
+from queueable import codec, results
+from queueable.models import QueueableJobSpec
+
+from queueable_runner.allowlist import AllowList
+from queueable_runner.exitcodes import ExitCode
+from queueable_runner.resolve import Kind, RefusedTarget, check_names, loader, resolve
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+class ResultNotSerializable(Exception):
+    """The target returned a value that `queueable.codec` cannot encode."""
+
+
+class Reason:
+    """Values of `status.reason` (and of `Outcome.reason`) that the runner writes."""
+
+    SUCCEEDED = "Succeeded"
+    FAILED = "TargetFailed"              # the call (or queueable_load) raised
+    IMPORT_FAILED = "ImportFailed"       # importing the module raised
+    NOT_SERIALIZABLE = "ResultNotSerializable"
+    NOT_ALLOWED = "ModuleNotAllowed"     # outside the allow-list: never imported
+    MODULE_NOT_FOUND = "ModuleNotFound"  # the target module itself does not exist
+    INVALID_TARGET = "InvalidTarget"     # the target does not resolve, or is refused
+    INVALID_ARGUMENTS = "InvalidArguments"
+    INVALID_SPEC = "InvalidSpec"          # the spec does not validate against the models
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What running the job gave: an encoded value, or an error and whether to retry."""
+
+    code: ExitCode
+    reason: str
+    value: Any = None                  # the codec-encoded return value, on success
+    error: BaseException | None = None
+    traceback: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.code is ExitCode.SUCCEEDED
+
+    def envelope(self) -> results.Envelope:
+        """The outcome envelope that `queueable.results.store_outcome` stores."""
+        if self.error is None:
+            return results.ok_envelope(self.value)
+        return results.exception_envelope(self.error, self.traceback)
+
+
+def _user_traceback(exc: BaseException) -> str:
+    """The exception's traceback without the runner's own frames at its top."""
+    tb: TracebackType | None = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+def _failed(code: ExitCode, reason: str, exc: BaseException) -> Outcome:
+    return Outcome(code=code, reason=reason, error=exc, traceback=_user_traceback(exc))
+
+
+def _refused(reason: str, exc: BaseException) -> Outcome:
+    # A refusal's traceback would show the runner's code, not the user's: leave it out.
+    return Outcome(code=ExitCode.REFUSED, reason=reason, error=exc)
+
+
+def _is_missing(exc: ModuleNotFoundError, module: str) -> bool:
+    """True if `module` itself (or a parent package of it) does not exist."""
+    name = exc.name or ""
+    return bool(name) and (module == name or module.startswith(name + "."))
+
+
+def _import(module: str) -> ModuleType:
+    return importlib.import_module(module)
+
+
+def _object_loader(allow: AllowList) -> Any:
+    """`load_object` for `codec.decode`: object references obey the allow-list too."""
+
+    def load_object(module: str, qualname: str, object_id: str) -> Any:
+        if not allow.allows(module):
+            raise RefusedTarget(
+                f"an argument refers to an object of module {module!r}, which is not allowed"
+            )
+        check_names(qualname, None)
+        found = resolve(_import(module), qualname, None, allow)
+        if found.kind is not Kind.CLASS or found.owner is None:
+            raise RefusedTarget(f"an argument refers to {found.path}, which is not a class")
+        return loader(found.owner, found.path)(object_id)
+
+    return load_object
+
+
+async def _await(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
+def run(spec: QueueableJobSpec, allow: AllowList) -> Outcome:
+    """Run the job that `spec` describes, once; never raises for the job's own errors."""
+    target = spec.target
+    if not allow.allows(target.module):
+        return _refused(Reason.NOT_ALLOWED, RefusedTarget(
+            f"module {target.module!r} is not in the allow-list "
+            f"(QUEUEABLE_ALLOWED_MODULES: {allow.describe()}); it was not imported"
+        ))
+    try:
+        check_names(target.qualname, target.method)
+    except RefusedTarget as exc:
+        return _refused(Reason.INVALID_TARGET, exc)
+
+    try:
+        module = _import(target.module)
+    except ModuleNotFoundError as exc:
+        if _is_missing(exc, target.module):
+            return _failed(ExitCode.REFUSED, Reason.MODULE_NOT_FOUND, exc)
+        return _failed(ExitCode.FAILED, Reason.IMPORT_FAILED, exc)
+    except (Exception, SystemExit) as exc:  # noqa: BLE001  (any error of user code is the job's)
+        return _failed(ExitCode.FAILED, Reason.IMPORT_FAILED, exc)
+
+    try:
+        found = resolve(module, target.qualname, target.method, allow)
+        load = None
+        if found.loads_object:
+            if target.object_id is None:
+                raise RefusedTarget(f"{found.path} is an instance method: the job needs objectId")
+            load = loader(found.owner, found.path)
+        elif target.object_id is not None:
+            raise RefusedTarget(f"{found.path} is a {found.kind}: objectId must not be set")
+    except RefusedTarget as exc:
+        return _refused(Reason.INVALID_TARGET, exc)
+
+    try:
+        load_object = _object_loader(allow)
+        args = codec.decode(spec.args, load_object)
+        kwargs = codec.decode(spec.kwargs, load_object)
+    except RefusedTarget as exc:
+        return _refused(Reason.INVALID_ARGUMENTS, exc)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        return _failed(ExitCode.REFUSED, Reason.INVALID_ARGUMENTS, exc)
+    except (Exception, SystemExit) as exc:  # noqa: BLE001  (an argument's queueable_load raised)
+        return _failed(ExitCode.FAILED, Reason.FAILED, exc)
+    if not isinstance(args, list) or not isinstance(kwargs, dict):
+        return _refused(Reason.INVALID_ARGUMENTS,
+                        RefusedTarget("args must decode to a list and kwargs to an object"))
+
+    try:
+        if load is None:
+            function = found.bind()
+        else:
+            obj = load(target.object_id or "")
+            owner = found.owner
+            if owner is None or not isinstance(obj, owner):
+                raise TypeError(
+                    f"{found.path}: queueable_load({target.object_id!r}) returned a "
+                    f"{type(obj).__qualname__}, not a {getattr(owner, '__qualname__', owner)}"
+                )
+            function = found.bind(obj)
+        value = function(*args, **kwargs)
+        if inspect.isawaitable(value):
+            value = asyncio.run(_await(value))
+    except (Exception, SystemExit) as exc:  # noqa: BLE001  (any error of user code is the job's)
+        return _failed(ExitCode.FAILED, Reason.FAILED, exc)
+
+    try:
+        encoded = codec.encode(value, "result")
+    except Exception as exc:  # noqa: BLE001  (SerializationError, or a queueable_id that raised)
+        error = ResultNotSerializable(
+            f"{found.path} returned a {type(value).__qualname__}, which cannot be stored "
+            f"as its result: {exc}"
+        )
+        error.__cause__ = exc
+        return Outcome(code=ExitCode.FAILED, reason=Reason.NOT_SERIALIZABLE, error=error)
+    return Outcome(code=ExitCode.SUCCEEDED, reason=Reason.SUCCEEDED, value=encoded)

@@ -1,0 +1,78 @@
+"""The status patches the runner writes, built by pure functions."""
+
+from __future__ import annotations
+
+from queueable.models import QueueableJobStatus
+from queueable_runner.exitcodes import ExitCode
+from queueable_runner.invoke import Outcome, Reason
+from queueable_runner.report import (
+    INLINE_RESULT_MAX_BYTES,
+    STATUS_TRACEBACK_MAX_CHARS,
+    finished,
+    retrying,
+    started,
+)
+
+T0, T1 = "2026-12-01T10:00:00Z", "2026-12-01T10:00:05Z"
+
+
+def test_started_counts_the_attempt_and_sets_running() -> None:
+    patch = started({}, T0)
+    assert patch["phase"] == "Running"
+    assert patch["startedAt"] == T0
+    assert patch["attempts"] == 1
+    assert patch["conditions"] == [{"type": "Running", "status": "True", "reason": "Running",
+                                    "message": "attempt 1 started", "lastTransitionTime": T0}]
+    again = started({**patch, "conditions": patch["conditions"]}, T1)
+    assert again["attempts"] == 2
+    # Running stayed True: its transition time is the first one.
+    assert again["conditions"][0]["lastTransitionTime"] == T0
+    QueueableJobStatus.model_validate(again)
+
+
+def test_a_success_inlines_a_small_result_and_clears_an_earlier_error() -> None:
+    outcome = Outcome(code=ExitCode.SUCCEEDED, reason=Reason.SUCCEEDED, value={"a": [1, 2]})
+    patch = finished(started({}, T0), outcome, "ns", "job-1", T1)
+    assert patch["phase"] == "Succeeded"
+    assert patch["finishedAt"] == T1
+    assert patch["result"] == {"a": [1, 2]}
+    assert patch["error"] is None
+    assert patch["resultKey"] == "queueable:ns:result:job-1"
+    kinds = {c["type"]: (c["status"], c["reason"]) for c in patch["conditions"]}
+    assert kinds == {"Running": ("False", "Succeeded"), "Finished": ("True", "Succeeded")}
+    QueueableJobStatus.model_validate(patch)
+
+
+def test_a_result_over_the_inline_limit_stays_in_redis_only() -> None:
+    fits = "x" * (INLINE_RESULT_MAX_BYTES - 2)  # the quotes make it exactly the limit
+    assert finished({}, Outcome(ExitCode.SUCCEEDED, "Succeeded", value=fits), "n", "j",
+                    T1)["result"] == fits
+    patch = finished({}, Outcome(ExitCode.SUCCEEDED, "Succeeded", value=fits + "x"), "n", "j",
+                     T1)
+    assert patch["result"] is None
+    assert "read it from Redis" in patch["message"]
+
+
+def test_a_failure_records_the_error_and_truncates_a_long_traceback() -> None:
+    outcome = Outcome(code=ExitCode.FAILED, reason=Reason.FAILED, error=KeyError("k"),
+                      traceback="frame\n" * 5000)
+    patch = finished({}, outcome, "ns", "j", T1)
+    assert patch["phase"] == "Failed"
+    assert patch["reason"] == "TargetFailed"
+    assert patch["result"] is None
+    assert patch["error"]["type"] == "KeyError"
+    assert patch["error"]["message"] == "'k'"
+    assert patch["error"]["traceback"].startswith("[truncated]\n")
+    assert len(patch["error"]["traceback"]) == STATUS_TRACEBACK_MAX_CHARS + len("[truncated]\n")
+    assert patch["message"] == "KeyError: 'k'"
+    QueueableJobStatus.model_validate(patch)
+
+
+def test_a_failed_attempt_that_will_be_retried_keeps_the_phase() -> None:
+    outcome = Outcome(code=ExitCode.FAILED, reason=Reason.FAILED, error=ValueError("x"))
+    patch = retrying(started({}, T0), outcome, 1, 3, T1)
+    assert "phase" not in patch
+    assert patch["reason"] == "AttemptFailed"
+    assert patch["message"] == "attempt 1 of 3 failed, will be retried: ValueError: x"
+    assert patch["conditions"][0]["status"] == "False"
+    assert patch["conditions"][0]["lastTransitionTime"] == T1
