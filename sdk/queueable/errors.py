@@ -28,6 +28,10 @@ class InvalidOptionError(QueueableError, ValueError):
     """An `async_()` option, or the target of the call, is invalid."""
 
 
+class InvalidTargetError(QueueableError, TypeError):
+    """The call's target cannot run in a runner, or does not accept these arguments."""
+
+
 class ConfigurationError(QueueableError, ValueError):
     """The settings (environment, `queueable.configure()`, kubeconfig) are invalid."""
 
