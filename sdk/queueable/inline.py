@@ -1,0 +1,129 @@
+"""Running a job in the caller: `execute_inline=True`, and every job in testing mode.
+
+The call goes through the same round trip as a background job: the target is resolved by
+name and the object rebuilt with `queueable_load`, the arguments are decoded from the
+encoded spec, and the result is encoded, so that inline code fails where a runner would.
+The outcome is stored like a runner's (`store_outcome`: result, cache, dedup release,
+completion signal), and, outside testing mode, a QueueableJob with `executeInline: true`
+is recorded and given its final phase so that `kubectl get qj` shows it.
+
+Recording is best effort: with no usable cluster (no kubeconfig, unreachable API server,
+no CRD) the job still runs and is stored in Redis, and a warning is logged. Inline runs
+once: `retries`, `retry_backoff`, `timeout` and `worker_options` are recorded, not applied.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import inspect
+import logging
+import threading
+import traceback
+from typing import TYPE_CHECKING, Any
+
+from queueable import codec, keys, kube, resolve, results
+from queueable.errors import QueueableError
+from queueable.job import Job, phase_of
+from queueable.models import QueueableJobSpec
+from queueable.results import Envelope
+
+if TYPE_CHECKING:
+    from queueable.store import Store
+    from queueable.submit import Prepared
+
+log = logging.getLogger("queueable")
+
+INLINE_RESULT_MAX_BYTES = 4096
+"""A result up to this size is also copied into the resource's status."""
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _await(awaitable: Any) -> Any:
+    """Run a coroutine to completion, also when called from inside an event loop."""
+    async def main() -> Any:
+        return await awaitable
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(main())
+    box: dict[str, Any] = {}
+
+    def worker() -> None:
+        try:
+            box["value"] = asyncio.run(main())
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=worker, name="queueable-inline")
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+def execute(spec: QueueableJobSpec) -> Envelope:
+    """Run the call a spec describes, as a runner would; the outcome envelope."""
+    try:
+        function = resolve.load_target(spec.target)
+        args = codec.decode(spec.args)
+        kwargs = codec.decode(spec.kwargs)
+        value = function(*args, **kwargs)
+        if inspect.isawaitable(value):
+            value = _await(value)
+        return results.ok_envelope(codec.encode(value, "result"))
+    except Exception as exc:  # noqa: BLE001 - any failure of the target is its outcome
+        return results.exception_envelope(exc, traceback.format_exc())
+
+
+def _final_status(prepared: Prepared, envelope: Envelope, started: str) -> dict[str, Any]:
+    status: dict[str, Any] = {
+        "phase": phase_of(envelope).value,
+        "cacheHit": False,
+        "attempts": 1,
+        "submittedAt": started,
+        "admittedAt": started,
+        "startedAt": started,
+        "finishedAt": _now(),
+        "resultKey": keys.result(prepared.namespace, prepared.name),
+    }
+    if envelope.get("ok") is True:
+        if len(codec.canonical_dumps(envelope.get("value"))) <= INLINE_RESULT_MAX_BYTES:
+            status["result"] = envelope.get("value")
+    else:
+        status["error"] = envelope.get("error")
+    return status
+
+
+def run(prepared: Prepared, backend: Store, *, record: bool) -> Job:
+    """Run a prepared call in the caller, store its outcome, record it when `record`."""
+    recorded = False
+    if record:
+        try:
+            kube.create_job(prepared.namespace, prepared.body)
+            recorded = True
+        except QueueableError as exc:
+            log.warning("inline job %s runs without a QueueableJob record: %s",
+                        prepared.name, exc)
+    started = _now()
+    envelope = execute(prepared.spec)
+    spec = prepared.spec
+    try:
+        backend.store_outcome(prepared.namespace, prepared.name, envelope, tenant=spec.tenant,
+                              cache=spec.cache, dedup=spec.dedup,
+                              ttl=prepared.settings.result_ttl_seconds)
+    except QueueableError as exc:
+        log.warning("inline job %s: outcome not stored: %s", prepared.name, exc)
+    if recorded:
+        try:
+            kube.patch_job_status(prepared.namespace, prepared.name,
+                                  _final_status(prepared, envelope, started))
+        except QueueableError as exc:
+            log.warning("inline job %s: final phase not recorded: %s", prepared.name, exc)
+    return Job(prepared.name, prepared.namespace, outcome={**envelope, "job": prepared.name},
+               has_resource=recorded)
