@@ -162,6 +162,17 @@ def configure(**overrides: Any) -> Settings:
     return settings
 
 
+def reset() -> None:
+    """Forget `configure()`'s settings: the next `get_settings()` reads the environment
+    again (tests use it to leave no settings behind). Cached clients are dropped."""
+    global _settings
+    with _lock:
+        _settings = None
+        listeners = list(_listeners)
+    for listener in listeners:
+        listener()
+
+
 def on_change(listener: Callable[[], None]) -> None:
     """Call `listener` whenever `configure()` replaces the settings (drops cached clients)."""
     with _lock:
