@@ -21,6 +21,7 @@ def _usage(layout: Layout, state: controlplane.State) -> str:
         f"cluster up: API server {state.server}\n"
         f"  export KUBECONFIG={layout.kubeconfig}\n"
         f"  export PATH={layout.bin}:$PATH      # kubectl and helm built from source\n"
+        f"  export QUEUEABLE_REDIS_URL={controlplane.redis_url(state)}\n"
         f"  kubectl get nodes\n"
         f"  pod output: python -m localcluster logs NAMESPACE POD   (kubectl logs needs a kubelet)"
     )

@@ -32,6 +32,7 @@ CONTROLLERS = (
     "serviceaccount-controller", "serviceaccount-token-controller", "namespace-controller",
     "node-lifecycle-controller", "deployment-controller", "replicaset-controller",
     "root-ca-certificate-publisher-controller", "clusterrole-aggregation-controller",
+    "pod-garbage-collector-controller",
 )
 SERVICE_CIDR = "10.96.0.0/16"
 START_TIMEOUT = 90.0
@@ -212,6 +213,34 @@ def _start_node(layout: Layout, state: State) -> None:
     state.save(layout)
 
 
+def _start_redis(layout: Layout, state: State) -> None:
+    """The Redis that Queueable's demo and a local operator use beside the control plane."""
+    server = shutil.which("redis-server")
+    if server is None:
+        raise processes.ComponentError(
+            "redis-server is not installed (apt-get install redis-server, or `make cluster-up`)")
+    port = free_port()
+    state.ports["redis"] = port
+    log = layout.log("redis")
+    (layout.root / "redis").mkdir(exist_ok=True)
+    pid = processes.start([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                           "--appendonly", "no", "--dir", str(layout.root / "redis")], log)
+    state.pids["redis"] = pid
+    state.save(layout)
+
+    def pong() -> bool:
+        with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+
+    processes.wait_for(pong, component="redis-server", timeout=START_TIMEOUT, log_path=log,
+                       pid=pid)
+
+
+def redis_url(state: State) -> str:
+    return f"redis://127.0.0.1:{state.ports['redis']}/0"
+
+
 def _wait_cluster_usable(layout: Layout, state: State) -> None:
     """Wait until the node is Ready and untainted and `default` has its service account."""
     kubectl = [str(layout.bin / "kubectl"), f"--kubeconfig={layout.kubeconfig}"]
@@ -252,6 +281,7 @@ def up(layout: Layout) -> State:
     certs.generate(layout.pki)
     state = State()
     try:
+        _start_redis(layout, state)
         _start_etcd(layout, state)
         _start_apiserver(layout, state)
         _write_kubeconfigs(layout, state.server)
@@ -269,7 +299,8 @@ def down(layout: Layout) -> None:
     """Stop the node first (it stops its pods), then the control plane, by recorded pid."""
     state = State.load(layout)
     if state is not None:
-        order = ["node", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"]
+        order = ["node", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd",
+                 "redis"]
         for name in order + [n for n in state.pids if n not in order]:
             if name in state.pids:
                 processes.stop(state.pids[name])
