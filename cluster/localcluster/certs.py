@@ -78,7 +78,7 @@ def generate(pki: Path) -> None:
     _write_cert(pki / "ca.crt", ca)
 
     server_key = ec.generate_private_key(ec.SECP256R1())
-    sans = [x509.DNSName(n) for n in (
+    sans: list[x509.GeneralName] = [x509.DNSName(n) for n in (
         "localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
         "kubernetes.default.svc.cluster.local")]
     sans += [x509.IPAddress(ipaddress.ip_address(a)) for a in ("127.0.0.1", "10.96.0.1")]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kubernetes import client, config, watch
-from kubernetes.client.rest import ApiException
+from kubernetes.client.exceptions import ApiException
 
 from . import pidfiles, registration
 from .pods import NodeConfig, PodRunner, deletion_grace
@@ -62,9 +62,10 @@ class Agent:
                     self.reconcile(body, deleted=False)
                 for uid in set(self.runners) - seen:
                     self.runners.pop(uid).object_deleted()
-                stream = watch.Watch().stream(
+                stream = watch.Watch().stream(  # type: ignore[no-untyped-call]
                     self.core.list_pod_for_all_namespaces, field_selector=selector,
-                    resource_version=listing.metadata.resource_version,
+                    resource_version=listing.metadata.resource_version if listing.metadata
+                    else None,
                     timeout_seconds=WATCH_SECONDS)
                 for event in stream:
                     if self.stop.is_set():
@@ -157,7 +158,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     layout = Layout(args.root.resolve())
-    api = config.new_client_from_config(config_file=str(args.kubeconfig))
+    api = config.new_client_from_config(  # type: ignore[no-untyped-call]
+        config_file=str(args.kubeconfig))
     node = NodeConfig(name=args.node_name, server=api.configuration.host,
                       ca_file=layout.pki / "ca.crt", pods_dir=layout.pods,
                       base_env=base_env(args.image_pythonpath))

@@ -22,7 +22,7 @@ def forget(pod_dir: Path, container: str) -> None:
 
 def stop_leftover_pods(layout: Layout) -> list[int]:
     """Stop every process a pid file names; return the pids that were still alive."""
-    stopped = []
+    stopped: list[int] = []
     if not layout.pods.exists():
         return stopped
     for path in layout.pods.glob("*/*/*.pid"):

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from kubernetes import client
-from kubernetes.client.rest import ApiException
+from kubernetes.client.exceptions import ApiException
 
 from . import envs, pidfiles, status, tokens
 from .status import ContainerRun

@@ -8,7 +8,7 @@ import threading
 from typing import Any
 
 from kubernetes import client
-from kubernetes.client.rest import ApiException
+from kubernetes.client.exceptions import ApiException
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def register(core: client.CoreV1Api, name: str) -> None:
                 "kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
                 "kubernetes.io/arch": "amd64", "type": "queueable-local"}}}
     try:
-        core.create_node(body)
+        core.create_node(body)  # type: ignore[arg-type]  # the client accepts plain dicts
     except ApiException as e:
         if e.status != 409:
             raise
@@ -72,7 +72,7 @@ def _renew_lease(coord: client.CoordinationV1Api, name: str) -> None:
     except ApiException as e:
         if e.status != 404:
             raise
-        coord.create_namespaced_lease("kube-node-lease", body)
+        coord.create_namespaced_lease("kube-node-lease", body)  # type: ignore[arg-type]
 
 
 def heartbeat(core: client.CoreV1Api, coord: client.CoordinationV1Api, name: str,

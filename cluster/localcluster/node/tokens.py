@@ -26,6 +26,8 @@ def request_token(core: client.CoreV1Api, pod: dict[str, Any]) -> str:
         bound_object_ref=client.V1BoundObjectReference(
             kind="Pod", api_version="v1", name=meta["name"], uid=meta["uid"])))
     resp = core.create_namespaced_service_account_token(account, meta["namespace"], body)
+    if resp.status is None:
+        raise RuntimeError(f"TokenRequest for {meta['namespace']}/{account} returned no token")
     return str(resp.status.token)
 
 
