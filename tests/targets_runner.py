@@ -12,6 +12,8 @@ from json import dumps  # noqa: F401  (a function whose __module__ is not allowe
 from os import system  # noqa: F401  (a builtin: never resolved)
 from typing import Any
 
+from queueable import Queueable
+
 CALLS: list[str] = []
 
 
@@ -49,6 +51,10 @@ class Counter:
 
     def __init__(self, start: int) -> None:
         self.start = start
+
+    @property
+    def queueable_id(self) -> str:
+        return str(self.start)
 
     @classmethod
     def queueable_load(cls, object_id: str) -> Counter:
@@ -91,6 +97,20 @@ class BadLoader:
 
     def work(self) -> int:
         return 1
+
+
+class Report(Queueable):
+    """The SDK's mixin: `Report(7).async_().execute(...)`, identity `str(self.id)`."""
+
+    def __init__(self, id: int) -> None:
+        self.id = id
+
+    @classmethod
+    def queueable_load(cls, id: str) -> Report:
+        return cls(int(id))
+
+    def execute(self, user_id: int, params: dict[str, Any]) -> dict[str, Any]:
+        return {"report": self.id, "user": user_id, "params": params}
 
 
 def __getattr__(name: str) -> Any:

@@ -13,12 +13,15 @@ import os
 import secrets
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import queueable
 import redis
+import targets_runner
 from fixtures.cluster import Cluster
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -256,3 +259,50 @@ def test_kubectl_get_qj_shows_the_columns(jobs: Jobs) -> None:
     assert out[1].split()[:7] == [name, "Succeeded", "acme", "report", "Counter", "plus", "1"]
     wide = jobs.kube.kubectl("get", "qj", "-n", jobs.namespace, "-o", "wide").stdout
     assert "targets_runner" in wide
+
+
+@pytest.fixture
+def sdk(jobs: Jobs) -> Iterator[Jobs]:
+    """The SDK configured for the test's namespace, cluster and Redis; reset afterwards."""
+    queueable.configure(namespace=jobs.namespace, redis_url=jobs.redis_url,
+                        kubeconfig=str(jobs.kube.kubeconfig))
+    try:
+        yield jobs
+    finally:
+        queueable.configure()
+
+
+@pytest.mark.parametrize(
+    ("submit", "expected"),
+    [
+        (lambda: queueable.async_(targets_runner.add)(2, 3), 5),
+        (lambda: queueable.async_(targets_runner.slow_double)(4), 8),
+        (lambda: queueable.async_(targets_runner.Counter(10)).plus(5), 15),
+        (lambda: targets_runner.Report(7).async_(tag="report").execute(1, {"a": 1}),
+         {"report": 7, "user": 1, "params": {"a": 1}}),
+        (lambda: queueable.async_(targets_runner.Counter(1)).aplus(1), 2),
+        (lambda: queueable.async_(targets_runner.Counter).named("!"), "Counter!"),
+        (lambda: queueable.async_(targets_runner.Counter).ping({"a": (1, 2)}), {"a": (1, 2)}),
+    ],
+    ids=["function", "async-function", "instance", "mixin-instance", "async-instance",
+         "classmethod",
+         "staticmethod"],
+)
+def test_sdk_submission_runs_through_the_runner_to_the_handle(
+    sdk: Jobs, submit: Any, expected: Any
+) -> None:
+    job = submit()
+    run = sdk.run(job.id)
+    assert run.code == 0, run.stderr
+    assert job.result(timeout=30) == expected
+    assert job.phase == "Succeeded"
+
+
+def test_sdk_handle_raises_the_remote_failure(sdk: Jobs) -> None:
+    job = queueable.async_(targets_runner.boom)("remote")
+    assert sdk.run(job.id).code == 1
+    with pytest.raises(queueable.JobFailed) as caught:
+        job.result(timeout=30)
+    assert caught.value.remote_type == "ValueError"
+    assert caught.value.message == "remote"
+    assert "in boom" in caught.value.remote_traceback

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import targets_runner
 from queueable import codec
 from queueable.models import QueueableJobSpec, Target
 from queueable_runner.allowlist import AllowList
@@ -161,8 +162,11 @@ def test_an_argument_referring_to_an_allowed_object_is_rebuilt() -> None:
     spec.args = [{codec.TAG: "object", "module": "targets_runner", "qualname": "Counter",
                   "id": "7"}]
     outcome = run(spec, ALLOW)
-    # ping returns the Counter, which has no queueable_id: the result cannot be stored.
-    assert outcome.reason == Reason.NOT_SERIALIZABLE
+    # ping returns the rebuilt Counter, stored as a reference to it again.
+    assert outcome.value == spec.args[0]
+    rebuilt = succeeded(outcome)
+    assert isinstance(rebuilt, targets_runner.Counter)
+    assert rebuilt.start == 7
 
 
 def test_a_failing_queueable_load_is_a_failure_of_the_job() -> None:
