@@ -59,7 +59,7 @@ test: $(STAMP) system-deps binaries lint
 	$(VENV)/bin/pytest
 
 demo: cluster-up
-	$(PY) -m localcluster demo
+	$(PY) examples/demo.py
 
 bench: $(STAMP) system-deps binaries
 	$(PY) -m bench
