@@ -72,6 +72,10 @@ def run(namespace: str, name: str) -> ExitCode:
     """Run the job once; every outcome is logged and becomes an exit code."""
     try:
         settings = config.get_settings()
+    except QueueableError as exc:
+        log.error("%s", exc)
+        return ExitCode.RUNNER_ERROR
+    try:
         job = report.read_job(namespace, name)
     except JobNotFoundError as exc:
         log.error("%s", exc)

@@ -128,6 +128,11 @@ def test_a_function_succeeds_into_status_and_redis(jobs: Jobs) -> None:
     assert conditions == {"Running": ("False", "Succeeded"), "Finished": ("True", "Succeeded")}
     # The completion signal was pushed for waiters.
     assert jobs.redis.llen(keys.done(jobs.namespace, name)) == 1
+    # A runner started again on a finished job does not run it again.
+    again = jobs.run(name)
+    assert again.code == 0
+    assert again.status["attempts"] == 1
+    assert "already Succeeded" in again.stderr
 
 
 def test_an_async_instance_method_is_loaded_and_awaited(jobs: Jobs) -> None:
