@@ -88,7 +88,9 @@ class DedupSpec(_Wire):
 
 
 class RetrySpec(_Wire):
-    max_attempts: int = Field(default=1, ge=1, le=100, description="Attempts in all, first included.")
+    max_attempts: int = Field(
+        default=1, ge=1, le=100, description="Attempts in all, first included."
+    )
     backoff_seconds: int = Field(default=10, ge=0, description="Wait before a retry.")
 
 
@@ -109,14 +111,20 @@ class WorkerOptions(_Wire):
 
 class QueueableJobSpec(_Wire):
     target: Target
-    args: list[Any] = Field(default_factory=list, description="Positional arguments, JSON-encoded.")
-    kwargs: dict[str, Any] = Field(default_factory=dict, description="Keyword arguments, JSON-encoded.")
+    args: list[Any] = Field(
+        default_factory=list, description="Positional arguments, JSON-encoded."
+    )
+    kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="Keyword arguments, JSON-encoded."
+    )
     tenant: str = Field(default="default", max_length=NAME_MAX, pattern=NAME_PATTERN)
     tag: str = Field(default="default", max_length=NAME_MAX, pattern=NAME_PATTERN)
     cache: CacheSpec | None = None
     dedup: DedupSpec | None = None
     retry: RetrySpec = Field(default_factory=RetrySpec)
-    timeout_seconds: int | None = Field(default=None, gt=0, description="Deadline of one attempt set.")
+    timeout_seconds: int | None = Field(
+        default=None, gt=0, description="Deadline of one attempt set."
+    )
     worker_options: WorkerOptions = Field(default_factory=WorkerOptions)
     execute_inline: bool = Field(default=False, description="Ran in the caller; recorded only.")
     cancel: bool = Field(default=False, description="Set to true to cancel the job.")
