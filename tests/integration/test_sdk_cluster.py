@@ -1,0 +1,283 @@
+"""The SDK against the real API server and a real Redis (no operator yet).
+
+A job's runner is started here as the real `queueable-runner` subprocess, the way a
+runner pod would run it, so that the whole call path SDK -> QueueableJob -> runner ->
+`job.result()` is exercised without the operator of the next issue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import queueable
+import redis
+import targets
+from fixtures.cluster import Cluster
+from queueable import codec, config, results
+from queueable import kube as kube_api
+from queueable.models import QueueableJobSpec
+
+pytestmark = [pytest.mark.cluster, pytest.mark.redis]
+
+TESTS = Path(__file__).resolve().parents[1]
+REPO = TESTS.parent
+
+PROCESS_SCRIPT = """
+import os, sys, time
+import queueable, targets
+queueable.configure(redis_url=sys.argv[1], kubeconfig=sys.argv[2], namespace=sys.argv[3])
+deadline = time.monotonic() + 60
+while not os.path.exists(sys.argv[4]):
+    if time.monotonic() > deadline:
+        sys.exit("start file never appeared")
+    time.sleep(0.005)
+print(targets.Report(5).async_(merge_duplicate=True, tag="proc").execute(1, {"p": 1}).id)
+"""
+
+
+@pytest.fixture
+def sdk(kube: Cluster, queueable_crds: Cluster, namespace: str, redis_url: str,
+        redis_client: redis.Redis) -> Iterator[str]:
+    queueable.configure(kubeconfig=str(kube.kubeconfig), namespace=namespace,
+                        redis_url=redis_url, tenant="acme")
+    targets.CALLS.clear()
+    yield namespace
+    config.reset()
+
+
+def _run_runner(kube: Cluster, redis_url: str, namespace: str, name: str) -> int:
+    env = {**kube.env, "QUEUEABLE_REDIS_URL": redis_url, "QUEUEABLE_ALLOWED_MODULES": "targets",
+           "PYTHONPATH": str(TESTS)}
+    proc = subprocess.run([sys.executable, "-m", "queueable_runner", "--namespace", namespace,
+                           "--name", name], env=env, capture_output=True, text=True, timeout=120)
+    return proc.returncode
+
+
+def _jobs(namespace: str) -> list[dict[str, Any]]:
+    return kube_api.list_jobs(namespace)
+
+
+def test_submission_creates_the_resource_and_arguments_survive_the_api_server(
+    sdk: str, kube: Cluster,
+) -> None:
+    params = {"when": dt.datetime(2026, 12, 1, 8, 0, tzinfo=dt.UTC), "none": None,
+              "float": 1.0, "big": 2**70, "amount": Decimal("9.90"), "set": {"b", "a"},
+              "nested": [{"x": (1, 2.5)}], "text": "é \u2028"}
+    job = targets.Report(7).async_(tag="report", cache_duration=60).execute(1, params=params)
+    assert job.phase is queueable.Phase.PENDING
+    stored = kube.kubectl_json("get", "qj", job.id, "-n", sdk)
+    assert stored["metadata"]["labels"] == {"queueable.io/tenant": "acme",
+                                            "queueable.io/tag": "report"}
+    spec = QueueableJobSpec.model_validate(stored["spec"])
+    assert spec.target.object_id == "7"
+    assert codec.decode(spec.args) == [1]
+    assert codec.decode(spec.kwargs) == {"params": params}
+    assert codec.decode(spec.kwargs)["params"]["float"].__class__ is float
+    table = kube.kubectl("get", "qj", "-n", sdk).stdout.splitlines()
+    assert table[0].split() == ["NAME", "PHASE", "TENANT", "TAG", "TARGET", "METHOD",
+                                "ATTEMPTS", "AGE"]
+    assert table[1].split()[:5] == [job.id, "acme", "report", "Report", "execute"]
+
+
+@pytest.mark.parametrize(("make", "expected"), [
+    (lambda: targets.Report(7).async_().execute(1, {"a": 1}),
+     {"report": 7, "user": 1, "params": {"a": 1}}),
+    (lambda: targets.Report.async_().totals("2026-12-01"), "totals for 2026-12-01"),
+    (lambda: targets.Report(1).async_().ping((1, {2})), (1, {2})),
+    (lambda: queueable.async_(targets.add, tag="mail")(2, 3), 5),
+    (lambda: queueable.async_(targets.async_add)(4, 5), 9),
+], ids=["instance", "classmethod", "staticmethod", "function", "async-function"])
+def test_each_kind_of_target_through_the_runner(
+    sdk: str, kube: Cluster, redis_url: str, make: Any, expected: Any,
+) -> None:
+    job = make()
+    got: list[Any] = []
+    waiter = threading.Thread(target=lambda: got.append(job.result(timeout=60)))
+    waiter.start()
+    assert _run_runner(kube, redis_url, sdk, job.id) == 0
+    waiter.join(timeout=90)
+    assert got == [expected]
+    assert job.phase is queueable.Phase.SUCCEEDED
+    row = kube.kubectl("get", "qj", job.id, "-n", sdk, "--no-headers").stdout.split()
+    assert row[1] == "Succeeded"
+
+
+def test_a_raising_target_gives_job_failed(sdk: str, kube: Cluster, redis_url: str) -> None:
+    job = queueable.async_(targets.boom)("went wrong")
+    assert _run_runner(kube, redis_url, sdk, job.id) != 0
+    with pytest.raises(queueable.JobFailed) as caught:
+        job.result(timeout=30)
+    assert caught.value.remote_type == "ValueError"
+    assert caught.value.message == "went wrong"
+    assert "raise ValueError(message)" in caught.value.remote_traceback
+    assert job.phase is queueable.Phase.FAILED
+
+
+def test_cache_hit_returns_a_finished_job_and_creates_nothing(
+    sdk: str, kube: Cluster, redis_url: str,
+) -> None:
+    first = targets.Report(2).async_(cache_duration=60).execute(1, {"q": 1})
+    assert _run_runner(kube, redis_url, sdk, first.id) == 0
+    hit = targets.Report(2).async_(cache_duration=60).execute(1, {"q": 1})
+    assert hit.cache_hit
+    assert hit.id == first.id
+    assert hit.phase is queueable.Phase.SUCCEEDED
+    assert hit.result(timeout=5) == {"report": 2, "user": 1, "params": {"q": 1}}
+    assert len(_jobs(sdk)) == 1
+
+
+def test_twenty_threads_submitting_the_same_call_create_one_job(sdk: str) -> None:
+    start = threading.Barrier(20)
+    ids: list[str] = []
+    lock = threading.Lock()
+
+    def submit() -> None:
+        start.wait(timeout=30)
+        job = targets.Report(5).async_(merge_duplicate=True).execute(1, {"p": 1})
+        with lock:
+            ids.append(job.id)
+
+    threads = [threading.Thread(target=submit) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(ids) == 20
+    assert len(set(ids)) == 1
+    assert [j["metadata"]["name"] for j in _jobs(sdk)] == ids[:1]
+
+
+def test_twenty_processes_submitting_the_same_call_create_one_job(
+    sdk: str, kube: Cluster, redis_url: str, tmp_path: Path,
+) -> None:
+    start = tmp_path / "start"
+    env = {**os.environ, "PYTHONPATH": str(TESTS)}
+    procs = [subprocess.Popen(
+        [sys.executable, "-c", PROCESS_SCRIPT, redis_url, str(kube.kubeconfig), sdk, str(start)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(20)]
+    time.sleep(1.0)  # let the interpreters start; the start file releases them together
+    start.touch()
+    ids = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err
+        ids.append(out.strip())
+    assert len(set(ids)) == 1
+    assert [j["metadata"]["name"] for j in _jobs(sdk)] == ids[:1]
+
+
+def test_a_merged_job_follows_the_older_one(
+    sdk: str, kube: Cluster, redis_client: redis.Redis, redis_url: str,
+) -> None:
+    older = queueable.async_(targets.add)(1, 2)
+    newer = queueable.async_(targets.add)(1, 2)
+    # What the operator does to a resource that lost the dedup claim:
+    kube_api.patch_job_status(sdk, newer.id, {"phase": "Merged", "duplicateOf": older.id})
+    got: list[Any] = []
+    waiter = threading.Thread(target=lambda: got.append(newer.result(timeout=60)))
+    waiter.start()
+    assert _run_runner(kube, redis_url, sdk, older.id) == 0
+    waiter.join(timeout=90)
+    assert got == [3]
+    assert newer.phase is queueable.Phase.MERGED
+
+
+def test_a_merge_signalled_in_redis_wakes_the_waiter(
+    sdk: str, redis_client: redis.Redis,
+) -> None:
+    waiting = queueable.async_(targets.add)(5, 5)
+    got: list[Any] = []
+    waiter = threading.Thread(target=lambda: got.append(waiting.result(timeout=60)))
+    waiter.start()
+    time.sleep(0.3)
+    results.store_merged(redis_client, sdk, waiting.id, "the-older-job", ttl=60)
+    results.store_outcome(redis_client, sdk, "the-older-job", results.ok_envelope(10),
+                          tenant="acme", cache=None, dedup=None, ttl=60)
+    waiter.join(timeout=90)
+    assert got == [10]
+
+
+def test_inline_execution_is_recorded_with_its_final_phase(
+    sdk: str, kube: Cluster, redis_client: redis.Redis,
+) -> None:
+    job = targets.Report(3).async_(execute_inline=True, cache_duration=30,
+                                   merge_duplicate=True).execute(2, {"i": 1})
+    assert targets.CALLS == [("execute", (3, 2, {"i": 1}))]
+    stored = kube.kubectl_json("get", "qj", job.id, "-n", sdk)
+    assert stored["spec"]["executeInline"] is True
+    assert stored["status"]["phase"] == "Succeeded"
+    assert stored["status"]["result"] == {"report": 3, "user": 2, "params": {"i": 1}}
+    assert queueable.get_job(job.id).result(timeout=5) == {"report": 3, "user": 2,
+                                                            "params": {"i": 1}}
+    again = targets.Report(3).async_(execute_inline=True, cache_duration=30,
+                                     merge_duplicate=True).execute(2, {"i": 1})
+    assert again.cache_hit
+    assert len(_jobs(sdk)) == 1
+    failed = queueable.async_(targets.boom, execute_inline=True)("inline")
+    stored = kube.kubectl_json("get", "qj", failed.id, "-n", sdk)
+    assert stored["status"]["phase"] == "Failed"
+    assert stored["status"]["error"]["type"] == "ValueError"
+
+
+def test_cancel_sets_the_flag_and_releases_the_claim(sdk: str, kube: Cluster) -> None:
+    job = queueable.async_(targets.add, merge_duplicate=True)(7, 7)
+    assert job.cancel() is True
+    assert kube.kubectl_json("get", "qj", job.id, "-n", sdk)["spec"]["cancel"] is True
+    again = queueable.async_(targets.add, merge_duplicate=True)(7, 7)
+    assert again.id != job.id
+
+
+def test_aresult(sdk: str, kube: Cluster, redis_url: str) -> None:
+    async def main() -> Any:
+        job = await queueable.async_(targets.add).submit_async(20, 22)
+        waiting = asyncio.create_task(job.aresult(timeout=60))
+        code = await asyncio.to_thread(_run_runner, kube, redis_url, sdk, job.id)
+        assert code == 0
+        return await waiting
+
+    assert asyncio.run(main()) == 42
+
+
+def test_result_times_out_at_its_deadline(sdk: str) -> None:
+    job = queueable.async_(targets.add)(0, 0)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError, match=rf"^job {job.id} did not finish within 0.5 s$"):
+        job.result(timeout=0.5)
+    assert time.monotonic() - started < 10
+
+
+def test_get_job(sdk: str) -> None:
+    job = queueable.async_(targets.add)(1, 1)
+    assert queueable.get_job(job.id) == job
+    with pytest.raises(queueable.JobNotFoundError,
+                       match=rf"^no QueueableJob {sdk}/missing$"):
+        queueable.get_job("missing")
+
+
+def test_missing_namespace_and_missing_crd_are_clear_errors(
+    sdk: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    queueable.configure(kubeconfig=queueable.get_settings().kubeconfig,
+                        namespace="no-such-namespace-here",
+                        redis_url=queueable.get_settings().redis_url)
+    with pytest.raises(queueable.errors.KubernetesAPIError,
+                       match=r"^namespace 'no-such-namespace-here' does not exist"):
+        queueable.async_(targets.add)(1, 1)
+    queueable.configure(kubeconfig=queueable.get_settings().kubeconfig, namespace=sdk)
+    # A resource the API server does not serve: what it answers when the CRD is missing.
+    monkeypatch.setattr(kube_api, "JOB_PLURAL", "nosuchqueueablejobs")
+    with pytest.raises(queueable.CRDNotInstalledError,
+                       match=r"^the QueueableJob CRD is not installed on https://.*: is the "
+                             r"chart installed\? \(kubectl apply -f crds/\)$"):
+        queueable.async_(targets.add)(1, 1)
