@@ -73,6 +73,8 @@ class Delegator:
         self._options = options
 
     def __getattr__(self, name: str) -> BoundCall:
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)  # protocols (copy, pickle, ...) probe for these
         owner = self._owner
         cls = owner if isinstance(owner, type) else type(owner)
         if name.startswith("_"):
