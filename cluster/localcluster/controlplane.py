@@ -167,14 +167,26 @@ def _write_kubeconfigs(layout: Layout, server: str) -> None:
             layout.pki / f"{ident.file_stem}.key", ident.user)
 
 
+def _healthz(port: int) -> bool:
+    """A component's /healthz on its own (self-signed) serving port; anonymous is allowed."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=ctx,
+                                timeout=2) as resp:
+        return bool(resp.status == 200)
+
+
 def _start_controller_manager(layout: Layout, state: State) -> None:
     kc = layout.component_kubeconfig("controller-manager")
     log = layout.log("kube-controller-manager")
+    port = free_port()
+    state.ports["kube-controller-manager"] = port
     pid = processes.start([
         str(layout.bin / "kube-controller-manager"),
         f"--kubeconfig={kc}", f"--authentication-kubeconfig={kc}",
         f"--authorization-kubeconfig={kc}",
-        "--bind-address=127.0.0.1", f"--secure-port={free_port()}",
+        "--bind-address=127.0.0.1", f"--secure-port={port}",
         f"--cert-dir={layout.root / 'kcm-certs'}",
         "--leader-elect=false", "--use-service-account-credentials=true",
         f"--controllers={','.join(CONTROLLERS)}",
@@ -185,21 +197,27 @@ def _start_controller_manager(layout: Layout, state: State) -> None:
     ], log)
     state.pids["kube-controller-manager"] = pid
     state.save(layout)
+    processes.wait_for(lambda: _healthz(port), component="kube-controller-manager",
+                       timeout=START_TIMEOUT, log_path=log, pid=pid, what="healthy")
 
 
 def _start_scheduler(layout: Layout, state: State) -> None:
     kc = layout.component_kubeconfig("scheduler")
     log = layout.log("kube-scheduler")
+    port = free_port()
+    state.ports["kube-scheduler"] = port
     pid = processes.start([
         str(layout.bin / "kube-scheduler"),
         f"--kubeconfig={kc}", f"--authentication-kubeconfig={kc}",
         f"--authorization-kubeconfig={kc}",
-        "--bind-address=127.0.0.1", f"--secure-port={free_port()}",
+        "--bind-address=127.0.0.1", f"--secure-port={port}",
         f"--cert-dir={layout.root / 'scheduler-certs'}",
         "--leader-elect=false", "--profiling=false",
     ], log)
     state.pids["kube-scheduler"] = pid
     state.save(layout)
+    processes.wait_for(lambda: _healthz(port), component="kube-scheduler",
+                       timeout=START_TIMEOUT, log_path=log, pid=pid, what="healthy")
 
 
 def _start_node(layout: Layout, state: State) -> None:

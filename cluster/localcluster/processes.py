@@ -10,6 +10,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+# Processes started by this interpreter, kept so that they are reaped (no zombies, no
+# "still running" warnings) while the caller lives; they outlive it on purpose.
+_children: dict[int, subprocess.Popen[bytes]] = {}
+
 
 class ComponentError(RuntimeError):
     """A component did not come up; the message names it and ends with its log's tail."""
@@ -32,11 +36,15 @@ def start(argv: Sequence[str], log_path: Path, env: Mapping[str, str] | None = N
             list(argv), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=dict(env) if env is not None else None, cwd=cwd, start_new_session=True,
         )
+    _children[proc.pid] = proc
     return proc.pid
 
 
 def alive(pid: int) -> bool:
     """True while the process exists and is not a zombie waiting to be reaped."""
+    child = _children.get(pid)
+    if child is not None:
+        return child.poll() is None
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -48,15 +56,7 @@ def alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     state = stat.rsplit(")", 1)[1].split()[0]
-    if state == "Z":
-        _reap(pid)
-        return False
-    return True
-
-
-def _reap(pid: int) -> None:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
+    return state != "Z"
 
 
 def stop(pid: int, grace_seconds: float = 10.0, group: bool = True) -> None:
