@@ -141,7 +141,7 @@ CASES: list[tuple[str, Callable[[pytest.MonkeyPatch], Any], type[Exception], str
     ("odd-time-zone",
      _call(lambda: queueable.async_(targets.echo)(
          params={"when": dt.datetime(2026, 1, 1, tzinfo=OddZone())})),
-     SerializationError, "kwargs['params']['when']: the time zone test_sdk_bad_inputs."
+     SerializationError, f"kwargs['params']['when']: the time zone {__name__}."
      "OddZone cannot be sent; use datetime.timezone or zoneinfo.ZoneInfo"),
     ("lone-surrogate", _call(lambda: queueable.async_(targets.echo_value)("a\udc80")),
      SerializationError,
