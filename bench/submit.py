@@ -12,6 +12,7 @@ Samples alternate between the measured call and its baseline, so drift on a shar
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from typing import Any
@@ -25,7 +26,7 @@ from queueable.options import parse_options
 
 from bench.stats import Summary, compare
 
-NAMESPACE = "queueable-bench"
+NAMESPACE = f"queueable-bench-{secrets.token_hex(3)}"  # fresh: the last run's may be terminating
 
 
 def _timed(fn: Callable[[], Any]) -> float:

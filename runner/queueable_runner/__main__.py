@@ -22,9 +22,9 @@ from pydantic import ValidationError
 from queueable import config
 from queueable.errors import JobNotFoundError, QueueableError
 from queueable.models import Phase, QueueableJobSpec
+from queueable.resolve import AllowList
 
 from queueable_runner import invoke, report
-from queueable_runner.allowlist import AllowList
 from queueable_runner.exitcodes import ExitCode
 
 log = logging.getLogger("queueable_runner")

@@ -8,9 +8,10 @@ No Kubernetes and no Redis here: `run(spec, allow)` turns a QueueableJob spec in
 2. the module is imported; an exception raised while importing it is the job's failure
    with its real type (a missing dependency stays `ModuleNotFoundError: No module named
    'dep'`), except that a target module that does not exist at all is a refused job;
-3. the target is resolved statically (`resolve`), the arguments are decoded with
-   `queueable.codec` (object references inside them are resolved with the same
-   allow-list and rules), the object is rebuilt with `queueable_load(objectId)`;
+3. the target is resolved statically (`queueable.resolve`, the one implementation that
+   inline and testing modes use too), the arguments are decoded with `queueable.codec`
+   (object references inside them are resolved with the same allow-list and rules), the
+   object is rebuilt with `queueable_load(objectId)`;
 4. the callable is called; an awaitable result is awaited with `asyncio.run`;
 5. the return value is encoded with `queueable.codec.encode`; a value that cannot be
    encoded is a failure that says so.
@@ -22,7 +23,7 @@ import asyncio
 import importlib
 import inspect
 import traceback
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType, TracebackType
@@ -30,10 +31,16 @@ from typing import Any
 
 from queueable import codec, results
 from queueable.models import QueueableJobSpec
+from queueable.resolve import (
+    AllowList,
+    RefusedTarget,
+    check_names,
+    load_reference,
+    not_allowed,
+    resolve,
+)
 
-from queueable_runner.allowlist import AllowList
 from queueable_runner.exitcodes import ExitCode
-from queueable_runner.resolve import Kind, RefusedTarget, check_names, loader, resolve
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
@@ -104,19 +111,11 @@ def _import(module: str) -> ModuleType:
     return importlib.import_module(module)
 
 
-def _object_loader(allow: AllowList) -> Any:
+def _object_loader(allow: AllowList) -> Callable[[str, str, str], Any]:
     """`load_object` for `codec.decode`: object references obey the allow-list too."""
 
     def load_object(module: str, qualname: str, object_id: str) -> Any:
-        if not allow.allows(module):
-            raise RefusedTarget(
-                f"an argument refers to an object of module {module!r}, which is not allowed"
-            )
-        check_names(qualname, None)
-        found = resolve(_import(module), qualname, None, allow)
-        if found.kind is not Kind.CLASS or found.owner is None:
-            raise RefusedTarget(f"an argument refers to {found.path}, which is not a class")
-        return loader(found.owner, found.path)(object_id)
+        return load_reference(module, qualname, object_id, allow)
 
     return load_object
 
@@ -128,11 +127,9 @@ async def _await(awaitable: Awaitable[Any]) -> Any:
 def run(spec: QueueableJobSpec, allow: AllowList) -> Outcome:
     """Run the job that `spec` describes, once; never raises for the job's own errors."""
     target = spec.target
-    if not allow.allows(target.module):
-        return _refused(Reason.NOT_ALLOWED, RefusedTarget(
-            f"module {target.module!r} is not in the allow-list "
-            f"(QUEUEABLE_ALLOWED_MODULES: {allow.describe()}); it was not imported"
-        ))
+    refusal = not_allowed(target.module, allow)
+    if refusal is not None:
+        return _refused(Reason.NOT_ALLOWED, refusal)
     try:
         check_names(target.qualname, target.method)
     except RefusedTarget as exc:
@@ -149,13 +146,7 @@ def run(spec: QueueableJobSpec, allow: AllowList) -> Outcome:
 
     try:
         found = resolve(module, target.qualname, target.method, allow)
-        load = None
-        if found.loads_object:
-            if target.object_id is None:
-                raise RefusedTarget(f"{found.path} is an instance method: the job needs objectId")
-            load = loader(found.owner, found.path)
-        elif target.object_id is not None:
-            raise RefusedTarget(f"{found.path} is a {found.kind}: objectId must not be set")
+        found.check_object_id(target.object_id)
     except RefusedTarget as exc:
         return _refused(Reason.INVALID_TARGET, exc)
 
@@ -174,18 +165,7 @@ def run(spec: QueueableJobSpec, allow: AllowList) -> Outcome:
                         RefusedTarget("args must decode to a list and kwargs to an object"))
 
     try:
-        if load is None:
-            function = found.bind()
-        else:
-            obj = load(target.object_id or "")
-            owner = found.owner
-            if owner is None or not isinstance(obj, owner):
-                raise TypeError(
-                    f"{found.path}: queueable_load({target.object_id!r}) returned a "
-                    f"{type(obj).__qualname__}, not a {getattr(owner, '__qualname__', owner)}"
-                )
-            function = found.bind(obj)
-        value = function(*args, **kwargs)
+        value = found.callable_for(target.object_id)(*args, **kwargs)
         if inspect.isawaitable(value):
             value = asyncio.run(_await(value))
     except (Exception, SystemExit) as exc:  # noqa: BLE001  (any error of user code is the job's)

@@ -39,7 +39,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from queueable.errors import SerializationError
-from queueable.resolve import resolve, unimportable_reason
+from queueable.resolve import load_reference_in_caller, unimportable_reason
 
 TAG = "$queueable"
 """Key marking a tagged value; a user dict using it is wrapped."""
@@ -74,7 +74,8 @@ def encode(value: Any, path: str = "value") -> Any:
 
 def decode(obj: Any, load_object: Callable[[str, str, str], Any] | None = None) -> Any:
     """The value `encode` was given. `load_object(module, qualname, id)` rebuilds an
-    object reference; by default the class is resolved by name (no allow-list) and its
+    object reference; by default the class is resolved by name with a target's rules and
+    the caller's allow-list (`resolve.load_reference_in_caller`), and its
     `queueable_load(id)` is called."""
     if isinstance(obj, list):
         return [decode(item, load_object) for item in obj]
@@ -313,4 +314,4 @@ def object_id(value: Any, path: str) -> str:
 
 
 def _load_object(module: str, qualname: str, ident: str) -> Any:
-    return resolve(module, qualname).queueable_load(ident)
+    return load_reference_in_caller(module, qualname, ident)

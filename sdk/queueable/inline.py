@@ -1,8 +1,11 @@
 """Running a job in the caller: `execute_inline=True`, and every job in testing mode.
 
 The call goes through the same round trip as a background job: the target is resolved by
-name and the object rebuilt with `queueable_load`, the arguments are decoded from the
-encoded spec, and the result is encoded, so that inline code fails where a runner would.
+name with the runner's rules (`queueable.resolve`: static lookups, no underscore names,
+no metaclass attributes such as `mro`, the allow-list or, when none is configured, the
+target's own package), the arguments are decoded from the encoded spec, the object is
+rebuilt with `queueable_load`, and the result is encoded, so that inline code fails
+where a runner would.
 The outcome is stored like a runner's (`store_outcome`: result, cache, dedup release,
 completion signal), and, outside testing mode, a QueueableJob with `executeInline: true`
 is recorded and given its final phase so that `kubectl get qj` shows it.
@@ -29,6 +32,7 @@ from queueable.models import QueueableJobSpec
 from queueable.results import Envelope
 
 if TYPE_CHECKING:
+    from queueable.config import Settings
     from queueable.store import Store
     from queueable.submit import Prepared
 
@@ -67,13 +71,27 @@ def _await(awaitable: Any) -> Any:
     return box["value"]
 
 
-def execute(spec: QueueableJobSpec) -> Envelope:
-    """Run the call a spec describes, as a runner would; the outcome envelope."""
+def execute(spec: QueueableJobSpec, settings: Settings) -> Envelope:
+    """Run the call a spec describes, as a runner would; the outcome envelope.
+
+    The target and the object references in the arguments are resolved by
+    `queueable.resolve` with the runner's rules and `resolve.caller_allow_list`.
+    """
+    def load_object(module: str, qualname: str, object_id: str) -> Any:
+        return resolve.load_reference_in_caller(module, qualname, object_id, settings)
+
     try:
-        function = resolve.load_target(spec.target)
-        args = codec.decode(spec.args)
-        kwargs = codec.decode(spec.kwargs)
-        value = function(*args, **kwargs)
+        allow = resolve.caller_allow_list(spec.target.module, settings)
+        found = resolve.resolve_target(spec.target, allow)
+        args = codec.decode(spec.args, load_object)
+        kwargs = codec.decode(spec.kwargs, load_object)
+    except resolve.RefusedTarget as exc:
+        # As in a runner: a refusal carries no traceback (it would show Queueable's code).
+        return results.exception_envelope(exc)
+    except Exception as exc:  # noqa: BLE001 - an import or queueable_load failure is the outcome
+        return results.exception_envelope(exc, traceback.format_exc())
+    try:
+        value = found.callable_for(spec.target.object_id)(*args, **kwargs)
         if inspect.isawaitable(value):
             value = _await(value)
         return results.ok_envelope(codec.encode(value, "result"))
@@ -111,7 +129,7 @@ def run(prepared: Prepared, backend: Store, *, record: bool) -> Job:
             log.warning("inline job %s runs without a QueueableJob record: %s",
                         prepared.name, exc)
     started = _now()
-    envelope = execute(prepared.spec)
+    envelope = execute(prepared.spec, prepared.settings)
     spec = prepared.spec
     try:
         backend.store_outcome(prepared.namespace, prepared.name, envelope, tenant=spec.tenant,

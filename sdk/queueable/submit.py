@@ -19,11 +19,12 @@ created. A missing CRD or an unreachable API server raise, with nothing left beh
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import functools
 import inspect
 import logging
 import secrets
-import string
 from collections.abc import Callable
 from typing import Any
 
@@ -46,7 +47,6 @@ from queueable.options import Options
 log = logging.getLogger("queueable")
 
 NAME_SUFFIX_LENGTH = 10
-_ALPHABET = string.ascii_lowercase + string.digits
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,15 +71,20 @@ class Prepared:
     tenant: str
     call_hash: str
     spec: QueueableJobSpec
-    body: dict[str, Any]
     options: Options
     settings: Settings
+
+    @functools.cached_property
+    def body(self) -> dict[str, Any]:
+        """The resource; built on first use, so a cache hit never pays for it."""
+        return build_body(self.name, self.namespace, self.spec)
 
 
 def generate_name(tag: str) -> str:
     """A fresh QueueableJob name, `{tag}-{random}`: a DNS label of at most 63 characters,
     made here so that the dedup claim can hold it before the resource exists."""
-    suffix = "".join(secrets.choice(_ALPHABET) for _ in range(NAME_SUFFIX_LENGTH))
+    # 50 random bits in base32 (a-z, 2-7): one read of the OS's random source.
+    suffix = base64.b32encode(secrets.token_bytes(7)).decode().lower()[:NAME_SUFFIX_LENGTH]
     return f"{tag[: 62 - NAME_SUFFIX_LENGTH].rstrip('-')}-{suffix}"
 
 
@@ -97,13 +102,22 @@ def build_body(name: str, namespace: str, spec: QueueableJobSpec) -> dict[str, A
     }
 
 
+@functools.lru_cache(maxsize=1024)
+def _signature(function: Callable[..., Any]) -> inspect.Signature:
+    """Signatures are looked up once per function: submission is a hot path."""
+    return inspect.signature(function)
+
+
 def _check_arguments(call: Call) -> None:
+    function, args = call.function, call.args
+    if inspect.ismethod(function):  # bound: check the function with its first argument
+        function, args = function.__func__, (function.__self__, *args)
     try:
-        signature = inspect.signature(call.function)
+        signature = _signature(function)
     except (TypeError, ValueError):
         return
     try:
-        signature.bind(*call.args, **call.kwargs)
+        signature.bind(*args, **call.kwargs)
     except TypeError as exc:
         raise InvalidTargetError(
             f"{_describe_target(call.target)}() does not accept these arguments: {exc}"
@@ -178,7 +192,7 @@ def prepare(call: Call, options: Options) -> Prepared:
     )
     name = generate_name(options.tag)
     return Prepared(name=name, namespace=namespace, tenant=tenant, call_hash=call_hash,
-                    spec=spec, body=build_body(name, namespace, spec), options=options,
+                    spec=spec, options=options,
                     settings=settings)
 
 

@@ -195,7 +195,7 @@ def test_a_module_outside_the_allow_list_is_refused_before_import(
     assert not marker.exists(), "the refused module was imported"
     assert run.status["phase"] == "Failed"
     assert run.status["reason"] == "ModuleNotAllowed"
-    assert run.status["error"]["type"] == "queueable_runner.resolve.RefusedTarget"
+    assert run.status["error"]["type"] == "queueable.resolve.RefusedTarget"
     assert run.envelope is not None
     assert run.envelope["ok"] is False
     # The same module, allowed, is imported: the marker proves the check above can fail.

@@ -15,7 +15,7 @@ import pytest
 import targets_runner
 from queueable import codec
 from queueable.models import QueueableJobSpec, Target
-from queueable_runner.allowlist import AllowList
+from queueable.resolve import AllowList
 from queueable_runner.exitcodes import ExitCode
 from queueable_runner.invoke import Outcome, Reason, run
 
@@ -87,7 +87,7 @@ def test_a_module_outside_the_allow_list_is_refused_and_never_imported(
     assert outcome.code is ExitCode.REFUSED
     assert outcome.reason == Reason.NOT_ALLOWED
     assert outcome.envelope()["error"] == {
-        "type": "queueable_runner.resolve.RefusedTarget",
+        "type": "queueable.resolve.RefusedTarget",
         "message": "module 'targets_forbidden' is not in the allow-list "
                    "(QUEUEABLE_ALLOWED_MODULES: targets_runner); it was not imported",
         "traceback": "",

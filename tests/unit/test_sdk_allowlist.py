@@ -1,11 +1,12 @@
-"""The runner's module allow-list: prefix matching on dotted names, nothing else."""
+"""The module allow-list (`queueable.resolve.AllowList`, what a runner enforces): prefix
+matching on dotted names, nothing else."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
 from queueable.config import Settings
-from queueable_runner.allowlist import AllowList
+from queueable.resolve import AllowList
 
 
 def allow_list(value: str) -> AllowList:
