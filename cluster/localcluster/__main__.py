@@ -3,6 +3,7 @@
     python -m localcluster up       start it (or reuse the running one) and print how to use it
     python -m localcluster down     stop every process it started, by pid
     python -m localcluster status   say whether it is running
+    python -m localcluster env      export lines for a shell: eval "$(python -m localcluster env)"
     python -m localcluster logs NAMESPACE POD [-c CONTAINER]   a local pod's output
 """
 
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("up")
     sub.add_parser("down")
     sub.add_parser("status")
+    sub.add_parser("env")
     logs = sub.add_parser("logs")
     logs.add_argument("namespace")
     logs.add_argument("pod")
@@ -58,6 +60,15 @@ def main(argv: list[str] | None = None) -> int:
         running = controlplane.is_running(layout)
         print("running" if running else "not running")
         return 0 if running else 3
+    if args.command == "env":
+        state = controlplane.State.load(layout)
+        if state is None or not controlplane.is_running(layout):
+            print("the local cluster is not running: make cluster-up", file=sys.stderr)
+            return 3
+        print(f"export KUBECONFIG={layout.kubeconfig}\n"
+              f"export PATH={layout.bin}:$PATH\n"
+              f"export QUEUEABLE_REDIS_URL={controlplane.redis_url(state)}")
+        return 0
     if args.command == "logs":
         try:
             sys.stdout.write(podlogs.read(layout, args.namespace, args.pod, args.container))
