@@ -61,13 +61,13 @@ def main(argv: list[str] | None = None) -> int:
         print("running" if running else "not running")
         return 0 if running else 3
     if args.command == "env":
-        state = controlplane.State.load(layout)
-        if state is None or not controlplane.is_running(layout):
+        current = controlplane.State.load(layout)
+        if current is None or not controlplane.is_running(layout):
             print("the local cluster is not running: make cluster-up", file=sys.stderr)
             return 3
         print(f"export KUBECONFIG={layout.kubeconfig}\n"
               f"export PATH={layout.bin}:$PATH\n"
-              f"export QUEUEABLE_REDIS_URL={controlplane.redis_url(state)}")
+              f"export QUEUEABLE_REDIS_URL={controlplane.redis_url(current)}")
         return 0
     if args.command == "logs":
         try:

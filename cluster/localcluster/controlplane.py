@@ -177,47 +177,40 @@ def _healthz(port: int) -> bool:
         return bool(resp.status == 200)
 
 
-def _start_controller_manager(layout: Layout, state: State) -> None:
-    kc = layout.component_kubeconfig("controller-manager")
-    log = layout.log("kube-controller-manager")
+def _start_client_component(layout: Layout, state: State, component: str, identity: str,
+                            extra_flags: list[str]) -> None:
+    """Start a component that is a client of the API server and serves its own /healthz
+    (controller manager, scheduler), and wait until it is healthy."""
+    kc = layout.component_kubeconfig(identity)
+    log = layout.log(component)
     port = free_port()
-    state.ports["kube-controller-manager"] = port
+    state.ports[component] = port
     pid = processes.start([
-        str(layout.bin / "kube-controller-manager"),
+        str(layout.bin / component),
         f"--kubeconfig={kc}", f"--authentication-kubeconfig={kc}",
         f"--authorization-kubeconfig={kc}",
         "--bind-address=127.0.0.1", f"--secure-port={port}",
-        f"--cert-dir={layout.root / 'kcm-certs'}",
-        "--leader-elect=false", "--use-service-account-credentials=true",
+        f"--cert-dir={layout.root / (component + '-certs')}",
+        "--leader-elect=false", "--profiling=false", *extra_flags,
+    ], log)
+    state.pids[component] = pid
+    state.save(layout)
+    processes.wait_for(lambda: _healthz(port), component=component,
+                       timeout=START_TIMEOUT, log_path=log, pid=pid, what="healthy")
+
+
+def _start_controller_manager(layout: Layout, state: State) -> None:
+    _start_client_component(layout, state, "kube-controller-manager", "controller-manager", [
+        "--use-service-account-credentials=true",
         f"--controllers={','.join(CONTROLLERS)}",
         f"--service-account-private-key-file={layout.pki / 'sa.key'}",
         f"--root-ca-file={layout.pki / 'ca.crt'}",
         f"--service-cluster-ip-range={SERVICE_CIDR}",
-        "--profiling=false",
-    ], log)
-    state.pids["kube-controller-manager"] = pid
-    state.save(layout)
-    processes.wait_for(lambda: _healthz(port), component="kube-controller-manager",
-                       timeout=START_TIMEOUT, log_path=log, pid=pid, what="healthy")
+    ])
 
 
 def _start_scheduler(layout: Layout, state: State) -> None:
-    kc = layout.component_kubeconfig("scheduler")
-    log = layout.log("kube-scheduler")
-    port = free_port()
-    state.ports["kube-scheduler"] = port
-    pid = processes.start([
-        str(layout.bin / "kube-scheduler"),
-        f"--kubeconfig={kc}", f"--authentication-kubeconfig={kc}",
-        f"--authorization-kubeconfig={kc}",
-        "--bind-address=127.0.0.1", f"--secure-port={port}",
-        f"--cert-dir={layout.root / 'scheduler-certs'}",
-        "--leader-elect=false", "--profiling=false",
-    ], log)
-    state.pids["kube-scheduler"] = pid
-    state.save(layout)
-    processes.wait_for(lambda: _healthz(port), component="kube-scheduler",
-                       timeout=START_TIMEOUT, log_path=log, pid=pid, what="healthy")
+    _start_client_component(layout, state, "kube-scheduler", "scheduler", [])
 
 
 def _start_node(layout: Layout, state: State) -> None:

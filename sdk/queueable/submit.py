@@ -25,6 +25,7 @@ import functools
 import inspect
 import logging
 import secrets
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -110,7 +111,7 @@ def _signature(function: Callable[..., Any]) -> inspect.Signature:
 
 def _check_arguments(call: Call) -> None:
     function, args = call.function, call.args
-    if inspect.ismethod(function):  # bound: check the function with its first argument
+    if isinstance(function, types.MethodType):  # bound: check it with its first argument
         function, args = function.__func__, (function.__self__, *args)
     try:
         signature = _signature(function)
