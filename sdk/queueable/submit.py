@@ -111,8 +111,8 @@ def _signature(function: Callable[..., Any]) -> inspect.Signature:
 
 def _check_arguments(call: Call) -> None:
     function, args = call.function, call.args
-    if isinstance(function, types.MethodType):  # bound: check it with its first argument
-        function, args = function.__func__, (function.__self__, *args)
+    if isinstance(call.function, types.MethodType):  # bound: check it with its first argument
+        function, args = call.function.__func__, (call.function.__self__, *args)
     try:
         signature = _signature(function)
     except (TypeError, ValueError):
