@@ -129,9 +129,13 @@ class PodRunner:
                    base_env: Mapping[str, str]) -> None:
         restart_at: dict[str, float] = {}
         by_name = {c["name"]: c for c in specs}
+        token_refresh_at = time.monotonic() + tokens.REFRESH_EVERY
         while True:
             if self.delete_requested.is_set():
                 return self._stop_for_delete()
+            if "KUBECONFIG" in base_env and time.monotonic() >= token_refresh_at:
+                self._refresh_token()
+                token_refresh_at = time.monotonic() + tokens.REFRESH_EVERY
             if self._deadline_passed():
                 self._kill_all(0)
                 self._finish("Failed", reason="DeadlineExceeded",
@@ -259,6 +263,13 @@ class PodRunner:
             env["KUBECONFIG"] = str(tokens.write_pod_kubeconfig(
                 self.core, self.pod, self.dir, self.node.server, self.node.ca_file))
         return env
+
+    def _refresh_token(self) -> None:
+        try:
+            tokens.write_token(self.core, self.pod, self.dir)
+        except (ApiException, OSError) as e:
+            log.warning("pod %s/%s: token refresh failed (retried in an hour): %s",
+                        self.namespace, self.name, e)
 
     def _secret(self, namespace: str, name: str) -> dict[str, str] | None:
         try:

@@ -15,6 +15,9 @@ from kubernetes import client
 from .. import kubeconfigs
 
 TOKEN_SECONDS = 24 * 3600
+REFRESH_EVERY = 3600.0
+"""A running pod's token file is rewritten this often (kubelet refreshes at 80% of the
+lifetime; we refresh far earlier), so long-lived pods such as an operator keep working."""
 AUDIENCE = "https://kubernetes.default.svc.cluster.local"
 
 
@@ -31,11 +34,19 @@ def request_token(core: client.CoreV1Api, pod: dict[str, Any]) -> str:
     return str(resp.status.token)
 
 
+def write_token(core: client.CoreV1Api, pod: dict[str, Any], pod_dir: Path) -> Path:
+    """(Re)write the pod's token file atomically; clients that read it get a valid token."""
+    token_file = pod_dir / "token"
+    tmp = pod_dir / "token.tmp"
+    tmp.write_text(request_token(core, pod))
+    tmp.chmod(0o600)
+    tmp.replace(token_file)
+    return token_file
+
+
 def write_pod_kubeconfig(core: client.CoreV1Api, pod: dict[str, Any], pod_dir: Path,
                          server: str, ca_file: Path) -> Path:
-    token_file = pod_dir / "token"
-    token_file.write_text(request_token(core, pod))
-    token_file.chmod(0o600)
+    token_file = write_token(core, pod, pod_dir)
     path = pod_dir / "kubeconfig"
     account = pod["spec"].get("serviceAccountName") or "default"
     kubeconfigs.write_token_kubeconfig(
