@@ -17,6 +17,7 @@ production would.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
 import time
@@ -106,7 +107,8 @@ class MemoryStore:
     async def wait_outcome_async(
         self, namespace: str, job: str, timeout: float
     ) -> Envelope | None:
-        return self.get_outcome(namespace, job)
+        # Waits like `wait_outcome`, in a worker thread so the event loop keeps running.
+        return await asyncio.to_thread(self.wait_outcome, namespace, job, timeout)
 
 
 @contextlib.contextmanager

@@ -115,3 +115,17 @@ def test_async_submission_and_result(memory: MemoryStore) -> None:
         return int(await job.aresult(timeout=5))
 
     assert asyncio.run(main()) == 9
+
+
+def test_an_async_waiter_waits_for_an_outcome_stored_after_it_started() -> None:
+    memory = MemoryStore()
+    envelope = {"ok": True, "value": 3}
+
+    async def main() -> object:
+        waiter = asyncio.create_task(memory.wait_outcome_async("ns", "job-1", 30))
+        await asyncio.sleep(0)  # the waiter starts and finds no outcome yet
+        memory.store_outcome("ns", "job-1", envelope, tenant="t", cache=None, dedup=None,
+                             ttl=60)
+        return await asyncio.wait_for(waiter, timeout=30)
+
+    assert asyncio.run(main()) == {**envelope, "job": "job-1"}
