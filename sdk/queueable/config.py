@@ -66,7 +66,8 @@ class Settings(BaseSettings):
     """Context of the kubeconfig to use (QUEUEABLE_KUBE_CONTEXT); unset: the current one."""
 
     api_timeout_seconds: float = Field(default=30.0, gt=0)
-    """Deadline of one request to the API server (QUEUEABLE_API_TIMEOUT_SECONDS)."""
+    """Deadline of one request to the API server, the client's retries included
+    (QUEUEABLE_API_TIMEOUT_SECONDS)."""
 
     @field_validator("allowed_modules", mode="before")
     @classmethod

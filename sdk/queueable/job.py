@@ -132,7 +132,7 @@ class Job:
         backend = store.current()
         for _ in range(MAX_MERGE_HOPS):
             if envelope is None:
-                envelope = await asyncio.to_thread(self._peek, job_id)
+                envelope = await asyncio.to_thread(self._peek, job_id, deadline)
             if envelope is None:
                 remaining = max(deadline - time.monotonic(), 0.0)
                 envelope = await backend.wait_outcome_async(self.namespace, job_id, remaining)
@@ -143,41 +143,64 @@ class Job:
             job_id, envelope = str(envelope["duplicateOf"]), None
         raise QueueableError(f"job {self.id}: more than {MAX_MERGE_HOPS} duplicateOf links")
 
-    def _peek(self, job_id: str) -> Envelope | None:
+    def _peek(self, job_id: str, deadline: float) -> Envelope | None:
         """The outcome if there is one already (Redis, then the resource's status)."""
-        envelope = store.current().get_outcome(self.namespace, job_id)
+        backend = store.current()
+        envelope = backend.get_outcome(self.namespace, job_id)
         if envelope is None and self.has_resource:
-            envelope = self._from_resource(job_id)
+            envelope = self._from_resource(backend, job_id, deadline)
         return envelope
 
     def _fetch(self, job_id: str, deadline: float) -> Envelope | None:
-        envelope = self._peek(job_id)
+        envelope = self._peek(job_id, deadline)
         if envelope is None:
             remaining = max(deadline - time.monotonic(), 0.0)
             envelope = store.current().wait_outcome(self.namespace, job_id, remaining)
         return envelope
 
-    def _from_resource(self, job_id: str) -> Envelope | None:
+    def _from_resource(self, backend: store.Store, job_id: str,
+                       deadline: float) -> Envelope | None:
         """An envelope from the resource's status when it is Merged or already finished
-        (its Redis outcome then expired or was never written), else None."""
+        (its Redis outcome then expired or was never written), else None. The read ends
+        by `deadline`."""
         if store.testing_active():
             return None
         try:
-            status = QueueableJobStatus.model_validate(
-                kube.get_job(self.namespace, job_id).get("status") or {})
+            resource = kube.get_job(self.namespace, job_id,
+                                    timeout=max(deadline - time.monotonic(), 0.0))
         except (ClusterUnavailableError, ConfigurationError) as exc:
             log.warning("job %s: cannot read its resource (%s); waiting on Redis", job_id, exc)
             return None
+        except JobNotFoundError:
+            if job_id == self.id:
+                raise
+            raise JobNotFoundError(
+                f"job {self.id} in namespace {self.namespace} was merged into job {job_id}, "
+                "which no longer exists and left no outcome in Redis (deleted before it "
+                "finished, or its result expired)"
+            ) from None
+        status = QueueableJobStatus.model_validate(resource.get("status") or {})
         if status.phase == Phase.MERGED and status.duplicate_of:
             return {"duplicateOf": status.duplicate_of}
-        if status.phase == Phase.SUCCEEDED and status.result is not None:
-            return results.ok_envelope(status.result)
-        if status.phase == Phase.FAILED and status.error is not None:
-            return results.error_envelope(status.error.type, status.error.message,
-                                          status.error.traceback)
         if status.phase == Phase.CANCELLED:
             return results.cancelled_envelope(status.message or "")
-        return None
+        if status.phase not in (Phase.SUCCEEDED, Phase.FAILED):
+            return None
+        # Finished: Redis is written before the status, so read it again (the outcome may
+        # have been stored since the first read) before answering from the status.
+        stored = backend.get_outcome(self.namespace, job_id)
+        if stored is not None:
+            return stored
+        if status.phase == Phase.SUCCEEDED:
+            if status.result is None:  # too large for the status: it was only in Redis
+                raise results.expired(self.namespace, job_id)
+            return results.ok_envelope(status.result)
+        if status.error is not None:
+            return results.error_envelope(status.error.type, status.error.message,
+                                          status.error.traceback)
+        # Failed without a recorded error (e.g. marked by the operator when the pod died).
+        return results.error_envelope(status.reason or "Failed",
+                                      status.message or "the job failed (no error recorded)")
 
     # -- cancel --------------------------------------------------------------------------
 

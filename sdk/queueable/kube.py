@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import kubernetes.client
 import kubernetes.config
@@ -31,6 +31,13 @@ from queueable.errors import (
 from queueable.models import GROUP, JOB_PLURAL, VERSION
 
 _MERGE_PATCH = "application/merge-patch+json"
+
+TRIES_PER_REQUEST: Final = int(urllib3.util.Retry.DEFAULT.total or 0) + 1
+"""How many times the client's connection pool tries one request in all (urllib3's default
+`Retry`); a request's deadline is shared between its tries, so that it holds."""
+
+MIN_TRY_SECONDS: Final = 0.05
+"""The shortest time given to one try, however close the caller's deadline is."""
 _lock = threading.Lock()
 _api: kubernetes.client.CustomObjectsApi | None = None
 
@@ -92,14 +99,22 @@ def _not_found_kind(exc: ApiException) -> str | None:
         return None
 
 
-def _call(verb: str, namespace: str, name: str | None, fn: Any, /, **kwargs: Any) -> Any:
-    """Run one API call and translate its failures."""
+def _call(verb: str, namespace: str, name: str | None, fn: Any, /, *,
+          timeout: float | None = None, **kwargs: Any) -> Any:
+    """Run one API call and translate its failures.
+
+    The call ends within `timeout` seconds (at most QUEUEABLE_API_TIMEOUT_SECONDS), the
+    pool's retries included.
+    """
     api = custom_objects()
-    timeout = config.get_settings().api_timeout_seconds
+    limit = config.get_settings().api_timeout_seconds
+    if timeout is not None:
+        limit = min(limit, timeout)
+    per_try = max(limit / TRIES_PER_REQUEST, MIN_TRY_SECONDS)
     what = f"QueueableJob {namespace}/{name}" if name else f"QueueableJobs in {namespace}"
     try:
         return fn(api)(group=GROUP, version=VERSION, namespace=namespace, plural=JOB_PLURAL,
-                       _request_timeout=timeout, **kwargs)
+                       _request_timeout=per_try, **kwargs)
     except ApiException as exc:
         if exc.status == 404:
             if _not_found_kind(exc) == "namespaces":
@@ -131,10 +146,12 @@ def create_job(namespace: str, body: dict[str, Any]) -> dict[str, Any]:
     ))
 
 
-def get_job(namespace: str, name: str) -> dict[str, Any]:
-    """Read a QueueableJob; JobNotFoundError when there is none of that name."""
+def get_job(namespace: str, name: str, *, timeout: float | None = None) -> dict[str, Any]:
+    """Read a QueueableJob; JobNotFoundError when there is none of that name. `timeout`
+    shortens the settings' deadline (for a caller that has its own)."""
     return cast("dict[str, Any]", _call(
-        "get", namespace, name, lambda api: api.get_namespaced_custom_object, name=name
+        "get", namespace, name, lambda api: api.get_namespaced_custom_object, name=name,
+        timeout=timeout,
     ))
 
 

@@ -214,7 +214,8 @@ def get_outcome(client: redis.Redis, namespace: str, job: str) -> Envelope | Non
     return None if raw is None else loads(cast("bytes | str", raw))
 
 
-def _signalled_without_result(namespace: str, job: str) -> ResultExpiredError:
+def expired(namespace: str, job: str) -> ResultExpiredError:
+    """The error of a job that finished but whose result is no longer in Redis."""
     return ResultExpiredError(
         f"job {job} in namespace {namespace} finished, but its result is no longer in "
         "Redis (it expired: see QUEUEABLE_RESULT_TTL_SECONDS)"
@@ -243,7 +244,7 @@ def wait_outcome(
         if client.blmove(done_key, done_key, block, "RIGHT", "LEFT") is not None:  # type: ignore[arg-type]  # Redis >= 6 takes decimal seconds
             raw = client.get(result_key)
             if raw is None:
-                raise _signalled_without_result(namespace, job)
+                raise expired(namespace, job)
             return loads(cast("bytes | str", raw))
 
 
@@ -264,7 +265,7 @@ async def wait_outcome_async(
         if await client.blmove(done_key, done_key, block, "RIGHT", "LEFT") is not None:  # type: ignore[arg-type]  # Redis >= 6 takes decimal seconds
             raw = await client.get(result_key)
             if raw is None:
-                raise _signalled_without_result(namespace, job)
+                raise expired(namespace, job)
             return loads(raw)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -281,3 +282,60 @@ def test_missing_namespace_and_missing_crd_are_clear_errors(
                        match=r"^the QueueableJob CRD is not installed on https://.*: is the "
                              r"chart installed\? \(kubectl apply -f crds/\)$"):
         queueable.async_(targets.add)(1, 1)
+
+
+def test_a_finished_job_without_an_outcome_in_redis_answers_from_its_status(
+    sdk: str,
+) -> None:
+    # The status says the job finished, Redis has nothing (expired, or never written):
+    # the waiter answers at once instead of blocking until its deadline.
+    large = queueable.async_(targets.add)(3, 3)
+    kube_api.patch_job_status(sdk, large.id, {"phase": "Succeeded",
+                                              "message": "the result is over 4096 bytes"})
+    with pytest.raises(queueable.errors.ResultExpiredError,
+                       match=rf"^job {large.id} in namespace {sdk} finished, but its result"):
+        large.result(timeout=60)
+    died = queueable.async_(targets.add)(4, 4)
+    kube_api.patch_job_status(sdk, died.id, {"phase": "Failed", "reason": "DeadlineExceeded",
+                                             "message": "the runner pod was stopped"})
+    with pytest.raises(queueable.JobFailed) as caught:
+        died.result(timeout=60)
+    assert (caught.value.remote_type, caught.value.message) == (
+        "DeadlineExceeded", "the runner pod was stopped")
+
+
+def test_a_job_merged_into_a_deleted_one_names_both(sdk: str, kube: Cluster) -> None:
+    older = queueable.async_(targets.add)(5, 5)
+    newer = queueable.async_(targets.add)(5, 6)
+    kube_api.patch_job_status(sdk, newer.id, {"phase": "Merged", "duplicateOf": older.id})
+    kube.kubectl("delete", "qj", older.id, "-n", sdk)
+    with pytest.raises(queueable.JobNotFoundError,
+                       match=rf"^job {newer.id} in namespace {sdk} was merged into job "
+                             rf"{older.id}, which no longer exists"):
+        newer.result(timeout=60)
+
+
+def test_result_keeps_its_deadline_when_the_api_server_hangs(
+    sdk: str, tmp_path: Path,
+) -> None:
+    job = queueable.async_(targets.add)(0, 1)
+    # A server that accepts connections and never answers: each read times out, and the
+    # client's pool retries it.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        kubeconfig = tmp_path / "silent.yaml"
+        kubeconfig.write_text(
+            "apiVersion: v1\nkind: Config\n"
+            f"clusters: [{{name: c, cluster: {{server: 'http://127.0.0.1:"
+            f"{silent.getsockname()[1]}'}}}}]\n"
+            "users: [{name: u, user: {token: t}}]\n"
+            "contexts: [{name: s, context: {cluster: c, user: u}}]\ncurrent-context: s\n")
+        settings = queueable.get_settings()
+        queueable.configure(kubeconfig=str(kubeconfig), namespace=sdk,
+                            redis_url=settings.redis_url, api_timeout_seconds=30)
+        started = time.monotonic()
+        with pytest.raises(TimeoutError, match=rf"^job {job.id} did not finish within 1 s$"):
+            job.result(timeout=1)
+        # Before the fix: 4 tries of 30 s each.
+        assert time.monotonic() - started < 10
