@@ -109,13 +109,16 @@ def run(namespace: str, name: str) -> ExitCode:
             report.patch_status(namespace, name, report.retrying(
                 status, outcome, attempt, max_attempts, report.now()))
             return outcome.code
-        report.store(client, namespace, name, spec, outcome, settings.result_ttl_seconds)
+        try:
+            report.store(client, namespace, name, spec, outcome, settings.result_ttl_seconds)
+        except redis.RedisError as exc:
+            # The target has run: record its outcome in the status all the same, so that it
+            # is not lost and a restarted pod does not run the target again.
+            log.error("cannot store the outcome in Redis (%s); it is recorded in the "
+                      "job's status only", exc)
         report.patch_status(namespace, name, report.finished(
             status, outcome, namespace, name, report.now()))
         return outcome.code
-    except redis.RedisError as exc:
-        log.error("cannot store the outcome in Redis: %s", exc)
-        return ExitCode.RUNNER_ERROR
     except QueueableError as exc:
         log.error("cannot update the job's status: %s", exc)
         return ExitCode.RUNNER_ERROR

@@ -311,3 +311,32 @@ def test_sdk_handle_raises_the_remote_failure(sdk: Jobs) -> None:
     assert caught.value.remote_type == "ValueError"
     assert caught.value.message == "remote"
     assert "in boom" in caught.value.remote_traceback
+
+
+def test_redis_lost_after_the_call_still_records_the_outcome_in_the_status(
+    jobs: Jobs, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Redis answers the runner's ping, then is gone when the outcome is stored.
+    from queueable_runner import __main__ as runner_main
+    from queueable_runner import report
+
+    def redis_gone(*args: Any, **kwargs: Any) -> None:
+        raise redis.ConnectionError("Error 111 connecting to redis: Connection refused.")
+
+    name = jobs.create("add", 2, 3)
+    monkeypatch.setattr(report, "store", redis_gone)
+    queueable.configure(namespace=jobs.namespace, redis_url=jobs.redis_url,
+                        kubeconfig=str(jobs.kube.kubeconfig),
+                        allowed_modules=[ALLOWED])
+    try:
+        code = runner_main.run(jobs.namespace, name)
+    finally:
+        queueable.configure()
+    assert code == 0
+    status = jobs.status(name)
+    assert (status["phase"], status["result"], status["attempts"]) == ("Succeeded", 5, 1)
+    # A pod started again does not run the target a second time.
+    again = jobs.run(name)
+    assert again.code == 0
+    assert "already Succeeded" in again.stderr
+    assert again.status["attempts"] == 1
