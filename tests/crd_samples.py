@@ -83,12 +83,16 @@ SAMPLES: list[Sample] = [
                          "message": "", "lastTransitionTime": "2026-12-01T10:00:00Z"}]),
     _status("succeeded", True, phase="Succeeded", result={"a": [1, None]},
             resultKey="queueable:ns:result:j"),
-    _status("scalar-result", True, phase="Succeeded", result=3),
+    _status("scalar-result", True, phase="Succeeded", result=3, resultInline=True),
+    _status("none-result-inline", True, phase="Succeeded", resultInline=True,
+            resultKey="queueable:ns:result:j"),
+    _status("result-only-in-redis", True, phase="Succeeded", resultInline=False),
     _status("failed", True, phase="Failed", error={"type": "ValueError", "message": "m",
                                                    "traceback": "tb"}),
     # QueueableJob status: refused
     _status("bad-phase", False, phase="Exploded"),
     _status("attempts-not-int", False, attempts="one"),
+    _status("result-inline-not-bool", False, resultInline="yes"),
     _status("error-without-message", False, error={"type": "ValueError"}),
     _status("condition-without-type", False, conditions=[{"status": "True"}]),
     # TenantQuota spec: accepted

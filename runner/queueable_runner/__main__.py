@@ -7,7 +7,9 @@ environment (`queueable.config`): QUEUEABLE_ALLOWED_MODULES, QUEUEABLE_REDIS_URL
 QUEUEABLE_RESULT_TTL_SECONDS, KUBECONFIG (or the pod's service account).
 
 Redis is reached before the target is called, so that a runner that could not store a
-result never runs the target's side effects for nothing.
+result never runs the target's side effects for nothing. An outcome already in Redis
+(an earlier attempt stored it, then the API server failed before the final status) is
+not run again: the final status is written from it and the runner exits with its code.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from typing import Any
 
 import redis
 from pydantic import ValidationError
-from queueable import config
+from queueable import config, results
 from queueable.errors import JobNotFoundError, QueueableError
+from queueable.jobstatus import now
 from queueable.models import Phase, QueueableJobSpec
 from queueable.resolve import AllowList
 
@@ -68,6 +71,36 @@ def _run_spec(spec_raw: dict[str, Any], settings: config.Settings, job: str,
     return spec, invoke.run(spec, AllowList.from_settings(settings))
 
 
+def _stored_outcome(client: redis.Redis, namespace: str,
+                   name: str) -> results.Envelope | None:
+    """The outcome already in Redis for this job (stored by an earlier attempt), or None."""
+    try:
+        return results.get_outcome(client, namespace, name)
+    except ValueError as exc:
+        log.warning("job %s/%s: ignoring an unreadable outcome in Redis: %s", namespace, name,
+                    exc)
+        return None
+
+
+def _finish_stored(namespace: str, name: str, status: dict[str, Any],
+                   envelope: results.Envelope) -> ExitCode:
+    """An earlier attempt stored the outcome in Redis, then could not write the final
+    status (the API server failed): write it now from that outcome, without calling the
+    target again, and exit with the outcome's code."""
+    error = envelope.get("error")
+    if "duplicateOf" in envelope or (
+            isinstance(error, dict) and error.get("type") == results.CANCELLED_TYPE):
+        log.warning("job %s/%s was merged or cancelled (its outcome in Redis says so): not "
+                    "running it", namespace, name)
+        return ExitCode.REFUSED
+    outcome = invoke.Outcome.from_envelope(envelope)
+    log.warning("job %s/%s already has its outcome in Redis (%s): not running it again, "
+                "writing its final status", namespace, name, report.describe(outcome))
+    report.patch_status(namespace, name, report.finished(status, outcome, namespace, name,
+                                                         now()))
+    return outcome.code
+
+
 def run(namespace: str, name: str) -> ExitCode:
     """Run the job once; every outcome is logged and becomes an exit code."""
     try:
@@ -100,14 +133,21 @@ def run(namespace: str, name: str) -> ExitCode:
         return ExitCode.RUNNER_ERROR
 
     try:
-        status = report.patch_status(namespace, name, report.started(status, report.now()))
+        try:
+            stored = _stored_outcome(client, namespace, name)
+        except redis.RedisError as exc:
+            log.error("cannot read the job's outcome from Redis: %s", exc)
+            return ExitCode.RUNNER_ERROR
+        if stored is not None:
+            return _finish_stored(namespace, name, status, stored)
+        status = report.patch_status(namespace, name, report.started(status, now()))
         attempt = int(status.get("attempts") or 1)
         spec, outcome = _run_spec(spec_raw, settings, f"{namespace}/{name}", attempt)
         log.info("job %s/%s: %s", namespace, name, report.describe(outcome))
         max_attempts = spec.retry.max_attempts if spec else 1
         if outcome.code is ExitCode.FAILED and attempt < max_attempts:
             report.patch_status(namespace, name, report.retrying(
-                status, outcome, attempt, max_attempts, report.now()))
+                status, outcome, attempt, max_attempts, now()))
             return outcome.code
         try:
             report.store(client, namespace, name, spec, outcome, settings.result_ttl_seconds)
@@ -117,7 +157,7 @@ def run(namespace: str, name: str) -> ExitCode:
             log.error("cannot store the outcome in Redis (%s); it is recorded in the "
                       "job's status only", exc)
         report.patch_status(namespace, name, report.finished(
-            status, outcome, namespace, name, report.now()))
+            status, outcome, namespace, name, now()))
         return outcome.code
     except QueueableError as exc:
         log.error("cannot update the job's status: %s", exc)

@@ -63,6 +63,13 @@ class Reason:
     INVALID_SPEC = "InvalidSpec"          # the spec does not validate against the models
 
 
+REFUSAL_REASONS = frozenset({
+    Reason.NOT_ALLOWED, Reason.MODULE_NOT_FOUND, Reason.INVALID_TARGET,
+    Reason.INVALID_ARGUMENTS, Reason.INVALID_SPEC,
+})
+"""The reasons of a refused job (`ExitCode.REFUSED`); every other failure is FAILED."""
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What running the job gave: an encoded value, or an error and whether to retry."""
@@ -72,6 +79,23 @@ class Outcome:
     value: Any = None                  # the codec-encoded return value, on success
     error: BaseException | None = None
     traceback: str = ""
+    recorded: results.Envelope | None = None
+    """The envelope an earlier attempt stored, when the outcome comes from Redis."""
+
+    @classmethod
+    def from_envelope(cls, envelope: results.Envelope) -> Outcome:
+        """The outcome an earlier attempt stored in Redis (`report.store`), for a runner
+        that finds it there: a success, or a failure with its stored reason (its exit
+        code follows from the reason; TargetFailed when none was stored)."""
+        recorded: results.Envelope = {
+            key: envelope[key] for key in ("ok", "value", "error") if key in envelope
+        }
+        if envelope.get("ok") is True:
+            return cls(ExitCode.SUCCEEDED, Reason.SUCCEEDED, value=envelope.get("value"),
+                       recorded=recorded)
+        reason = str(envelope.get("reason") or Reason.FAILED)
+        code = ExitCode.REFUSED if reason in REFUSAL_REASONS else ExitCode.FAILED
+        return cls(code, reason, recorded=recorded)
 
     @property
     def ok(self) -> bool:
@@ -79,6 +103,8 @@ class Outcome:
 
     def envelope(self) -> results.Envelope:
         """The outcome envelope that `queueable.results.store_outcome` stores."""
+        if self.recorded is not None:
+            return dict(self.recorded)
         if self.error is None:
             return results.ok_envelope(self.value)
         return results.exception_envelope(self.error, self.traceback)

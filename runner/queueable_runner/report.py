@@ -12,27 +12,24 @@ Status fields the runner writes:
 
 - at start: `phase: Running`, `startedAt`, `attempts` (+1), condition `Running=True`;
 - at the end: `phase: Succeeded|Failed`, `finishedAt`, `reason`, `message`,
-  `resultKey`, `result` (inline when its JSON is at most `INLINE_RESULT_MAX_BYTES`,
-  else removed: read it from Redis), `error` (type, message, traceback; removed on
-  success), conditions `Running=False` and `Finished=True` with the reason;
+  `resultKey`, `result` (inline when `queueable.jobstatus.inline_result` says it fits,
+  else removed: read it from Redis), `resultInline` (whether `result` holds the whole
+  value, a `None` result included; removed on failure), `error` (type, message,
+  traceback; removed on success), conditions `Running=False` and `Finished=True` with
+  the reason;
 - after a failed attempt that will be retried: `phase` stays Running, `reason:
   AttemptFailed`, `error`, condition `Running=False`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from typing import Any, Final
 
 import redis
-from queueable import keys, kube, results
+from queueable import jobstatus, keys, kube, results
 from queueable.models import JobError, Phase, QueueableJobSpec
 
 from queueable_runner.invoke import Outcome
-
-INLINE_RESULT_MAX_BYTES: Final = 4096
-"""Largest result (compact JSON of the encoded value) also written into status.result."""
 
 STATUS_TRACEBACK_MAX_CHARS: Final = 8192
 """A traceback in the status keeps its last this many characters (Redis keeps it all)."""
@@ -44,11 +41,6 @@ RETRYING: Final = "AttemptFailed"
 """`status.reason` after a failed attempt that will be retried."""
 
 Status = dict[str, Any]
-
-
-def now() -> str:
-    """The current time as the API server writes it (RFC 3339, UTC, seconds)."""
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _condition(current: Status, type_: str, state: bool, reason: str, message: str,
@@ -92,12 +84,6 @@ def _error(outcome: Outcome) -> dict[str, Any]:
     )
 
 
-def inline_result(value: Any) -> tuple[bool, Any]:
-    """(True, value) if the encoded result is small enough for the status, else (False, None)."""
-    size = len(json.dumps(value, separators=(",", ":"), allow_nan=False).encode())
-    return (True, value) if size <= INLINE_RESULT_MAX_BYTES else (False, None)
-
-
 def finished(current: Status, outcome: Outcome, namespace: str, name: str, at: str) -> Status:
     """The patch of a finished job (success, last failed attempt, or refusal)."""
     phase = Phase.SUCCEEDED if outcome.ok else Phase.FAILED
@@ -106,15 +92,19 @@ def finished(current: Status, outcome: Outcome, namespace: str, name: str, at: s
         "resultKey": keys.result(namespace, name),
     }
     if outcome.ok:
-        fits, value = inline_result(outcome.value)
+        fits, value = jobstatus.inline_result(outcome.value)
+        # A None result is written as an absent field (merge patch): resultInline tells it
+        # apart from a result that is only in Redis.
         patch["result"] = value
+        patch["resultInline"] = fits
         patch["error"] = None
         patch["message"] = "succeeded" if fits else (
-            f"succeeded; the result is over {INLINE_RESULT_MAX_BYTES} bytes, "
+            f"succeeded; the result is over {jobstatus.INLINE_RESULT_MAX_BYTES} bytes, "
             "read it from Redis (resultKey)"
         )
     else:
         patch["result"] = None
+        patch["resultInline"] = None
         patch["error"] = error = _error(outcome)
         patch["message"] = f"{error['type']}: {error['message']}"
     patch["conditions"] = _condition(
@@ -150,9 +140,15 @@ def patch_status(namespace: str, name: str, patch: Status) -> Status:
 
 def store(client: redis.Redis, namespace: str, name: str, spec: QueueableJobSpec | None,
           outcome: Outcome, ttl: int) -> None:
-    """Store the final outcome in Redis and wake the job's waiters."""
+    """Store the final outcome in Redis and wake the job's waiters.
+
+    A failure's envelope also carries its `reason`, so that a runner that finds it there
+    (the status could not be written after it) writes the same status and exit code."""
+    envelope = outcome.envelope()
+    if not outcome.ok:
+        envelope["reason"] = outcome.reason
     results.store_outcome(
-        client, namespace, name, outcome.envelope(),
+        client, namespace, name, envelope,
         tenant=spec.tenant if spec else "",
         cache=spec.cache if spec else None,
         dedup=spec.dedup if spec else None,
@@ -163,6 +159,6 @@ def store(client: redis.Redis, namespace: str, name: str, spec: QueueableJobSpec
 def describe(outcome: Outcome) -> str:
     """One line for the runner's log."""
     if outcome.ok:
-        return f"succeeded ({len(json.dumps(outcome.value))} bytes of result)"
+        return f"succeeded ({jobstatus.result_size(outcome.value)} bytes of result)"
     error = outcome.envelope()["error"]
     return f"{outcome.reason}: {error['type']}: {error['message']}"

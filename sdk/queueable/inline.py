@@ -18,14 +18,13 @@ once: `retries`, `retry_backoff`, `timeout` and `worker_options` are recorded, n
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import inspect
 import logging
 import threading
 import traceback
 from typing import TYPE_CHECKING, Any
 
-from queueable import codec, keys, kube, resolve, results
+from queueable import codec, jobstatus, keys, kube, resolve, results
 from queueable.errors import QueueableError
 from queueable.job import Job, phase_of
 from queueable.models import QueueableJobSpec
@@ -37,14 +36,6 @@ if TYPE_CHECKING:
     from queueable.submit import Prepared
 
 log = logging.getLogger("queueable")
-
-INLINE_RESULT_MAX_BYTES = 4096
-"""A result up to this size is also copied into the resource's status."""
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
 
 def _await(awaitable: Any) -> Any:
     """Run a coroutine to completion, also when called from inside an event loop."""
@@ -107,12 +98,16 @@ def _final_status(prepared: Prepared, envelope: Envelope, started: str) -> dict[
         "submittedAt": started,
         "admittedAt": started,
         "startedAt": started,
-        "finishedAt": _now(),
+        "finishedAt": jobstatus.now(),
         "resultKey": keys.result(prepared.namespace, prepared.name),
     }
     if envelope.get("ok") is True:
-        if len(codec.canonical_dumps(envelope.get("value"))) <= INLINE_RESULT_MAX_BYTES:
-            status["result"] = envelope.get("value")
+        # As a runner writes it (`queueable.jobstatus`): resultInline tells a None result
+        # (absent from the status) apart from one that is only in Redis.
+        fits, value = jobstatus.inline_result(envelope.get("value"))
+        status["resultInline"] = fits
+        if fits:
+            status["result"] = value
     else:
         status["error"] = envelope.get("error")
     return status
@@ -128,7 +123,7 @@ def run(prepared: Prepared, backend: Store, *, record: bool) -> Job:
         except QueueableError as exc:
             log.warning("inline job %s runs without a QueueableJob record: %s",
                         prepared.name, exc)
-    started = _now()
+    started = jobstatus.now()
     envelope = execute(prepared.spec, prepared.settings)
     spec = prepared.spec
     try:

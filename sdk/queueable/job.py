@@ -192,7 +192,13 @@ class Job:
         if stored is not None:
             return stored
         if status.phase == Phase.SUCCEEDED:
-            if status.result is None:  # too large for the status: it was only in Redis
+            # resultInline: the status holds the whole result, None included (a merge
+            # patch leaves a None result absent). Statuses written without the field
+            # hold a result only when it is there.
+            inline = status.result_inline
+            if inline is None:
+                inline = status.result is not None
+            if not inline:  # too large for the status: it was only in Redis
                 raise results.expired(self.namespace, job_id)
             return results.ok_envelope(status.result)
         if status.error is not None:

@@ -158,6 +158,11 @@ class QueueableJobStatus(_Wire):
     finished_at: str | None = None
     result_key: str | None = None
     result: Any = Field(default=None, description="The JSON result, when small.")
+    result_inline: bool | None = Field(
+        default=None,
+        description="True when result holds the whole result (an absent result is then "
+                    "null); false when the result is only in Redis (resultKey).",
+    )
     error: JobError | None = None
     conditions: list[Condition] | None = None
 

@@ -8,7 +8,9 @@ The outcome *envelope* is a JSON object in one of three shapes:
 
 - ``{"ok": true, "value": <codec-encoded value>, "job": <name>}``
 - ``{"ok": false, "error": {"type": <qualified type>, "message": str, "traceback": str},
-  "job": <name>}``; a cancelled job uses ``type == CANCELLED_TYPE``
+  "job": <name>}``; a cancelled job uses ``type == CANCELLED_TYPE``; the runner adds
+  ``"reason"`` (the status reason, e.g. ``TargetFailed``, ``ModuleNotAllowed``) so that a
+  runner finding the outcome in Redis writes the same final status
 - ``{"duplicateOf": <name>, "job": <name>}``: the job was merged into another one and its
   handle follows that job (written by the operator when a resource loses the dedup claim).
 
@@ -25,6 +27,7 @@ signal can be missed, because the signal stays in the list until its TTL.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from typing import Any, Final, cast
@@ -103,7 +106,10 @@ return 1
 """
 
 # KEYS: 1 dedup key. ARGV: 1 job name, 2 window (s).
-# Returns nil when the claim is held by ARGV[1] (new, or already ours), else the owner.
+# Returns nil when the claim is held by ARGV[1] (new, or already ours), else
+# {owner, age in ms}: the age is the window minus the claim's remaining PTTL, read in the
+# same atomic step (a claim without a TTL, which Queueable never writes, counts as a whole
+# window old).
 _CLAIM_LUA = """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then
   return false
@@ -112,7 +118,23 @@ local owner = redis.call('GET', KEYS[1])
 if owner == ARGV[1] then
   return false
 end
-return owner
+local window = tonumber(ARGV[2]) * 1000
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl < 0 then
+  return {owner, window}
+end
+return {owner, window - pttl}
+"""
+
+# KEYS: 1 dedup key. ARGV: 1 the owner seen, 2 the new job name, 3 window (s).
+# Compare-and-set: replaces the claim only while it still names ARGV[1]. Returns 1 if
+# ARGV[2] now holds it, else 0.
+_TAKE_OVER_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  return 1
+end
+return 0
 """
 
 # KEYS: 1 dedup key. ARGV: 1 job name. Deletes the claim only if that job holds it.
@@ -269,21 +291,59 @@ async def wait_outcome_async(
             return loads(raw)
 
 
+@dataclasses.dataclass(frozen=True)
+class HeldClaim:
+    """A dedup claim held by another job: its owner, and how long ago it was taken."""
+
+    owner: str
+    age: float
+    """Seconds since the claim was taken, measured as the claimer's window minus the
+    claim's remaining TTL (exact when both used the same window, which identical calls
+    do unless their `duplicate_duration` differs)."""
+
+
+def _held(reply: Any) -> HeldClaim | None:
+    if reply is None:
+        return None
+    owner, age_ms = reply
+    return HeldClaim(owner=_text(owner) or "", age=int(age_ms) / 1000)
+
+
+def try_claim_dedup(
+    client: redis.Redis, namespace: str, tenant: str, call_hash: str, job_name: str,
+    window: int,
+) -> HeldClaim | None:
+    """Claim an identical call for `job_name` for `window` seconds, atomically.
+
+    Returns None when `job_name` holds the claim (it was free, or it already held it, so
+    the SDK's claim and the operator's later claim for the same job agree), else the job
+    that holds it and the claim's age (read in the same atomic step).
+    """
+    _positive("window", window)
+    return _held(client.eval(
+        _CLAIM_LUA, 1, keys.dedup(namespace, tenant, call_hash), job_name, str(window)
+    ))
+
+
+async def try_claim_dedup_async(
+    client: redis.asyncio.Redis, namespace: str, tenant: str, call_hash: str,
+    job_name: str, window: int,
+) -> HeldClaim | None:
+    """`try_claim_dedup` for asyncio applications."""
+    _positive("window", window)
+    return _held(await client.eval(  # type: ignore[misc]
+        _CLAIM_LUA, 1, keys.dedup(namespace, tenant, call_hash), job_name, str(window)
+    ))
+
+
 def claim_dedup(
     client: redis.Redis, namespace: str, tenant: str, call_hash: str, job_name: str,
     window: int,
 ) -> str | None:
-    """Claim an identical call for `job_name` for `window` seconds, atomically.
-
-    Returns None when `job_name` holds the claim (it was free, or it already held it, so
-    the SDK's claim and the operator's later claim for the same job agree), else the name
-    of the job that holds it.
-    """
-    _positive("window", window)
-    owner = client.eval(
-        _CLAIM_LUA, 1, keys.dedup(namespace, tenant, call_hash), job_name, str(window)
-    )
-    return _text(owner)
+    """`try_claim_dedup` without the age: None when `job_name` holds the claim, else the
+    name of the job that holds it."""
+    held = try_claim_dedup(client, namespace, tenant, call_hash, job_name, window)
+    return None if held is None else held.owner
 
 
 async def claim_dedup_async(
@@ -291,11 +351,24 @@ async def claim_dedup_async(
     job_name: str, window: int,
 ) -> str | None:
     """`claim_dedup` for asyncio applications."""
+    held = await try_claim_dedup_async(client, namespace, tenant, call_hash, job_name, window)
+    return None if held is None else held.owner
+
+
+def take_over_dedup(
+    client: redis.Redis, namespace: str, tenant: str, call_hash: str, previous: str,
+    job_name: str, window: int,
+) -> bool:
+    """Give the claim to `job_name` for `window` seconds, only while it is still held by
+    `previous` (an atomic compare-and-set); True when `job_name` now holds it.
+
+    For a claim whose owner never created its resource (see `queueable.submit`): of many
+    callers taking over the same stale claim, exactly one wins.
+    """
     _positive("window", window)
-    owner = await client.eval(  # type: ignore[misc]
-        _CLAIM_LUA, 1, keys.dedup(namespace, tenant, call_hash), job_name, str(window)
-    )
-    return _text(owner)
+    taken = client.eval(_TAKE_OVER_LUA, 1, keys.dedup(namespace, tenant, call_hash),
+                        previous, job_name, str(window))
+    return bool(taken)
 
 
 def release_dedup(

@@ -20,7 +20,7 @@ import redis.asyncio
 from queueable import config, results
 from queueable.errors import RedisUnavailableError
 from queueable.models import CacheSpec, DedupSpec
-from queueable.results import Envelope
+from queueable.results import Envelope, HeldClaim
 
 T = TypeVar("T")
 
@@ -32,7 +32,12 @@ class Store(Protocol):
 
     def claim_dedup(
         self, namespace: str, tenant: str, call_hash: str, job: str, window: int
-    ) -> str | None: ...
+    ) -> HeldClaim | None: ...
+
+    def take_over_dedup(
+        self, namespace: str, tenant: str, call_hash: str, previous: str, job: str,
+        window: int,
+    ) -> bool: ...
 
     def release_dedup(self, namespace: str, tenant: str, call_hash: str, job: str) -> None: ...
 
@@ -99,9 +104,16 @@ class RedisStore:
 
     def claim_dedup(
         self, namespace: str, tenant: str, call_hash: str, job: str, window: int
-    ) -> str | None:
-        return self._run(lambda: results.claim_dedup(
+    ) -> HeldClaim | None:
+        return self._run(lambda: results.try_claim_dedup(
             self.client, namespace, tenant, call_hash, job, window))
+
+    def take_over_dedup(
+        self, namespace: str, tenant: str, call_hash: str, previous: str, job: str,
+        window: int,
+    ) -> bool:
+        return self._run(lambda: results.take_over_dedup(
+            self.client, namespace, tenant, call_hash, previous, job, window))
 
     def release_dedup(self, namespace: str, tenant: str, call_hash: str, job: str) -> None:
         self._run(lambda: results.release_dedup(self.client, namespace, tenant, call_hash, job))

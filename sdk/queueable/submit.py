@@ -8,7 +8,10 @@ In this order, so that a bad call fails before anything is created or sent:
 2. Cache: a fresh cached result returns a finished handle; no resource is created.
 3. Dedup (`merge_duplicate`): claim the call's hash in Redis for the generated name
    *before* creating the resource; a lost claim returns the older job's handle and
-   creates nothing.
+   creates nothing, unless the claim is abandoned: older than `claim_grace` while its
+   owner has neither a resource nor an outcome (the process that took it died before
+   creating its resource). Such a claim is taken over with a compare-and-set and the
+   call is submitted normally.
 4. Create the QueueableJob (or run it inline); if creation fails, the claim is released.
 
 Redis down at submission: the job is not lost. The cache check counts as a miss and the
@@ -27,11 +30,17 @@ import logging
 import secrets
 import types
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from queueable import codec, hashing, inline, kube, labels, store
 from queueable.config import Settings, get_settings, module_allowed
-from queueable.errors import InvalidOptionError, InvalidTargetError, RedisUnavailableError
+from queueable.errors import (
+    InvalidOptionError,
+    InvalidTargetError,
+    JobNotFoundError,
+    QueueableError,
+    RedisUnavailableError,
+)
 from queueable.job import Job
 from queueable.models import (
     API_VERSION,
@@ -44,10 +53,27 @@ from queueable.models import (
     WorkerOptions,
 )
 from queueable.options import Options
+from queueable.results import HeldClaim
 
 log = logging.getLogger("queueable")
 
 NAME_SUFFIX_LENGTH = 10
+
+DEDUP_CLAIM_GRACE_SECONDS: Final = 30.0
+"""How long a dedup claim is trusted without looking for its owner's resource, on top of
+QUEUEABLE_API_TIMEOUT_SECONDS (see `claim_grace`).
+
+The SDK claims *before* it creates the resource, so a claim whose owner does not exist
+yet is normal for as long as the owner is between the two steps: building the body and
+sending the create, whose request may itself take up to the API timeout. A claim older
+than that whose owner has no resource (and no outcome) was left by a process that died
+in between; without a takeover, identical calls would get a handle to a job that never
+exists for the whole dedup window. The margin covers a slow or paused caller (GC,
+scheduling, a loaded node); a longer one only delays the takeover of a dead claim.
+"""
+
+TAKE_OVER_TRIES: Final = 3
+"""Rounds of claim-then-take-over before the claim's owner is trusted as it is."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -215,8 +241,7 @@ def submit(call: Call, options: Options) -> Job:
     claimed = False
     if spec.dedup is not None:
         try:
-            owner = backend.claim_dedup(ns, tenant, spec.dedup.key, prepared.name,
-                                        spec.dedup.window_seconds)
+            owner = _claim(backend, prepared, spec.dedup)
         except RedisUnavailableError as exc:
             log.warning("dedup claim left to the operator for %s: %s", prepared.name, exc)
         else:
@@ -235,6 +260,52 @@ def submit(call: Call, options: Options) -> Job:
             _release(backend, prepared)
         raise
     return Job(prepared.name, ns)
+
+
+def claim_grace(settings: Settings) -> float:
+    """Age below which a claim is trusted as it is (`DEDUP_CLAIM_GRACE_SECONDS`)."""
+    return DEDUP_CLAIM_GRACE_SECONDS + settings.api_timeout_seconds
+
+
+def _claim(backend: store.Store, prepared: Prepared, dedup: DedupSpec) -> str | None:
+    """Claim the call for `prepared.name`: None when it holds the claim, else the owner
+    whose handle to return. An abandoned claim (`_abandoned`) is taken over atomically
+    (compare-and-set on the owner's name): of many callers, one takes it, and the others
+    find its young claim on their next round and merge into it."""
+    ns, tenant, window = prepared.namespace, prepared.tenant, dedup.window_seconds
+    owner: str | None = None
+    for _ in range(TAKE_OVER_TRIES):
+        held = backend.claim_dedup(ns, tenant, dedup.key, prepared.name, window)
+        if held is None:
+            return None
+        owner = held.owner
+        if not _abandoned(backend, prepared, held):
+            return held.owner
+        if backend.take_over_dedup(ns, tenant, dedup.key, held.owner, prepared.name,
+                                   window):
+            log.warning("dedup claim of job %s (%.0f s old) taken over by %s: that job "
+                        "was never created", held.owner, held.age, prepared.name)
+            return None
+    return owner
+
+
+def _abandoned(backend: store.Store, prepared: Prepared, held: HeldClaim) -> bool:
+    """True when the claim's owner died between its claim and its create: the claim is
+    older than `claim_grace`, the owner stored no outcome (an inline job without a record
+    has one), and the API server answers that its QueueableJob does not exist. When the
+    owner cannot be looked up, the claim is trusted, as a young one is."""
+    if store.testing_active() or held.age <= claim_grace(prepared.settings):
+        return False
+    if backend.get_outcome(prepared.namespace, held.owner) is not None:
+        return False
+    try:
+        kube.get_job(prepared.namespace, held.owner)
+    except JobNotFoundError:
+        return True
+    except QueueableError as exc:
+        log.warning("dedup claim of job %s kept: cannot check that it exists: %s",
+                    held.owner, exc)
+    return False
 
 
 def _release(backend: store.Store, prepared: Prepared) -> None:

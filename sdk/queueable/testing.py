@@ -26,7 +26,7 @@ from typing import Any
 
 from queueable import store
 from queueable.models import CacheSpec, DedupSpec
-from queueable.results import Envelope
+from queueable.results import Envelope, HeldClaim
 
 
 class MemoryStore:
@@ -58,14 +58,26 @@ class MemoryStore:
 
     def claim_dedup(
         self, namespace: str, tenant: str, call_hash: str, job: str, window: int
-    ) -> str | None:
+    ) -> HeldClaim | None:
         with self._changed:
             key = ("dedup", namespace, tenant, call_hash)
             owner: str | None = self._get(key)
             if owner is None or owner == job:
                 self._set(key, job, window)
                 return None
-            return owner
+            remaining = self._values[key][1] - time.monotonic()
+            return HeldClaim(owner=owner, age=window - remaining)
+
+    def take_over_dedup(
+        self, namespace: str, tenant: str, call_hash: str, previous: str, job: str,
+        window: int,
+    ) -> bool:
+        with self._changed:
+            key = ("dedup", namespace, tenant, call_hash)
+            if self._get(key) != previous:
+                return False
+            self._set(key, job, window)
+            return True
 
     def release_dedup(self, namespace: str, tenant: str, call_hash: str, job: str) -> None:
         with self._changed:

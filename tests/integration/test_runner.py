@@ -25,7 +25,7 @@ import targets_runner
 from fixtures.cluster import Cluster
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
-from queueable import codec, keys
+from queueable import codec, keys, results
 from queueable.models import (
     API_VERSION,
     GROUP,
@@ -340,3 +340,88 @@ def test_redis_lost_after_the_call_still_records_the_outcome_in_the_status(
     assert again.code == 0
     assert "already Succeeded" in again.stderr
     assert again.status["attempts"] == 1
+
+
+def _run_in_process_with_the_final_status_failing(
+    jobs: Jobs, name: str, monkeypatch: pytest.MonkeyPatch, allowed: str,
+) -> int:
+    """Run the runner in this process; the API server fails when the final status is
+    written (after the outcome was stored in Redis)."""
+    from queueable.errors import ClusterUnavailableError
+    from queueable_runner import __main__ as runner_main
+    from queueable_runner import report
+
+    real_patch = report.patch_status
+
+    def patch_status(namespace: str, job: str, patch: dict[str, Any]) -> dict[str, Any]:
+        if patch.get("phase") in ("Succeeded", "Failed"):
+            raise ClusterUnavailableError("cannot reach the Kubernetes API server")
+        return real_patch(namespace, job, patch)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(report, "patch_status", patch_status)
+        queueable.configure(namespace=jobs.namespace, redis_url=jobs.redis_url,
+                            kubeconfig=str(jobs.kube.kubeconfig), allowed_modules=[allowed])
+        try:
+            return int(runner_main.run(jobs.namespace, name))
+        finally:
+            queueable.configure()
+
+
+def test_an_outcome_already_in_redis_is_not_run_again(jobs: Jobs, tmp_path: Path) -> None:
+    counter = tmp_path / "calls"
+    name = jobs.create("counted", str(counter), 21, module="targets")
+    results.store_outcome(jobs.redis, jobs.namespace, name, results.ok_envelope(42),
+                          tenant="", cache=None, dedup=None, ttl=60)
+    run = jobs.run(name, allowed="targets")
+    assert run.code == 0, run.stderr
+    assert not counter.exists()  # the target was not called
+    assert "already has its outcome in Redis" in run.stderr
+    status = run.status
+    assert (status["phase"], status["reason"], status["result"], status["resultInline"]) == (
+        "Succeeded", "Succeeded", 42, True)
+    assert status["resultKey"] == keys.result(jobs.namespace, name)
+    assert {c["type"]: c["status"] for c in status["conditions"]} == {
+        "Running": "False", "Finished": "True"}
+    assert run.envelope == {"ok": True, "value": 42, "job": name}
+
+
+def test_the_api_server_failing_after_the_outcome_was_stored_does_not_rerun(
+    jobs: Jobs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    counter = tmp_path / "calls"
+    name = jobs.create("counted", str(counter), 21, module="targets")
+    assert _run_in_process_with_the_final_status_failing(jobs, name, monkeypatch,
+                                                         "targets") == 3
+    assert len(counter.read_text().splitlines()) == 1
+    assert jobs.status(name)["phase"] == "Running"  # the half-recorded outcome
+    again = jobs.run(name, allowed="targets")  # the pod the Job controller starts next
+    assert again.code == 0, again.stderr
+    assert len(counter.read_text().splitlines()) == 1
+    assert (again.status["phase"], again.status["result"], again.status["attempts"]) == (
+        "Succeeded", 42, 1)
+
+
+def test_a_stored_failure_is_finished_with_its_reason_and_exit_code(
+    jobs: Jobs, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    name = jobs.create("boom", "stored")
+    assert _run_in_process_with_the_final_status_failing(jobs, name, monkeypatch,
+                                                         ALLOWED) == 3
+    again = jobs.run(name)
+    assert again.code == 1, again.stderr
+    status = again.status
+    assert (status["phase"], status["reason"], status["message"]) == (
+        "Failed", "TargetFailed", "ValueError: stored")
+    assert status["attempts"] == 1
+    assert again.envelope is not None
+    assert status["error"] == again.envelope["error"]
+    # A refusal keeps its reason and its exit code (not retried).
+    refused = jobs.create("add", 1, 1)
+    results.store_outcome(jobs.redis, jobs.namespace, refused, {
+        **results.error_envelope("queueable.resolve.RefusedTarget", "not allowed"),
+        "reason": "ModuleNotAllowed"}, tenant="", cache=None, dedup=None, ttl=60)
+    run = jobs.run(refused)
+    assert run.code == 2, run.stderr
+    assert (run.status["phase"], run.status["reason"]) == ("Failed", "ModuleNotAllowed")
+    assert "attempts" not in run.status

@@ -25,7 +25,7 @@ import queueable
 import redis
 import targets
 from fixtures.cluster import Cluster
-from queueable import codec, config, results
+from queueable import codec, config, keys, results, submit
 from queueable import kube as kube_api
 from queueable.models import QueueableJobSpec
 
@@ -219,6 +219,7 @@ def test_inline_execution_is_recorded_with_its_final_phase(
     assert stored["spec"]["executeInline"] is True
     assert stored["status"]["phase"] == "Succeeded"
     assert stored["status"]["result"] == {"report": 3, "user": 2, "params": {"i": 1}}
+    assert stored["status"]["resultInline"] is True
     assert queueable.get_job(job.id).result(timeout=5) == {"report": 3, "user": 2,
                                                             "params": {"i": 1}}
     again = targets.Report(3).async_(execute_inline=True, cache_duration=30,
@@ -339,3 +340,94 @@ def test_result_keeps_its_deadline_when_the_api_server_hangs(
             job.result(timeout=1)
         # Before the fix: 4 tries of 30 s each.
         assert time.monotonic() - started < 10
+
+
+def _dedup_key(bound: Any, *args: Any) -> str:
+    """The Redis key of the dedup claim that `bound(*args)` would take."""
+    prepared = submit.prepare(bound._call(args, {}), bound._options)
+    return keys.dedup(prepared.namespace, prepared.tenant, prepared.call_hash)
+
+
+def test_an_old_claim_whose_job_was_never_created_is_taken_over(
+    sdk: str, redis_client: redis.Redis,
+) -> None:
+    # A process claimed the call (window 600 s) 500 s ago and died before creating its
+    # job: identical calls no longer get a handle to a job that does not exist.
+    bound = queueable.async_(targets.add, merge_duplicate=True)
+    key = _dedup_key(bound, 7, 8)
+    redis_client.set(key, "ghost-never-created", ex=100)
+    job = bound(7, 8)
+    assert job.id != "ghost-never-created"
+    assert [j["metadata"]["name"] for j in _jobs(sdk)] == [job.id]
+    assert redis_client.get(key) == job.id.encode()
+    assert 590 < redis_client.ttl(key) <= 600
+    assert bound(7, 8).id == job.id  # the new claim is trusted as any other
+
+
+def test_a_young_claim_is_trusted_during_the_grace_window(
+    sdk: str, redis_client: redis.Redis,
+) -> None:
+    # Claimed 5 s ago, no resource yet: its owner may be between its claim and its
+    # create, so the call is merged into it (the grace window: claim_grace()).
+    bound = queueable.async_(targets.add, merge_duplicate=True)
+    key = _dedup_key(bound, 8, 9)
+    redis_client.set(key, "owner-creating-its-job", ex=595)
+    job = bound(8, 9)
+    assert job.id == "owner-creating-its-job"
+    assert _jobs(sdk) == []
+    assert redis_client.get(key) == b"owner-creating-its-job"
+    assert submit.claim_grace(queueable.get_settings()) >= submit.DEDUP_CLAIM_GRACE_SECONDS
+    # An old claim whose owner ran and stored its outcome (an inline job without a
+    # record, or a job deleted since) is trusted too: its handle answers from Redis.
+    key = _dedup_key(bound, 9, 9)
+    redis_client.set(key, "ran-without-record", ex=100)
+    results.store_outcome(redis_client, sdk, "ran-without-record", results.ok_envelope(18),
+                          tenant="acme", cache=None, dedup=None, ttl=60)
+    merged = bound(9, 9)
+    assert merged.id == "ran-without-record"
+    assert merged.result(timeout=5) == 18
+    assert _jobs(sdk) == []
+
+
+def test_twenty_threads_taking_over_one_abandoned_claim_create_one_job(
+    sdk: str, redis_client: redis.Redis,
+) -> None:
+    bound = queueable.async_(targets.add, merge_duplicate=True)
+    redis_client.set(_dedup_key(bound, 6, 6), "ghost", ex=10)
+    start = threading.Barrier(20)
+    ids: list[str] = []
+    lock = threading.Lock()
+
+    def submit_one() -> None:
+        start.wait(timeout=30)
+        job = queueable.async_(targets.add, merge_duplicate=True)(6, 6)
+        with lock:
+            ids.append(job.id)
+
+    threads = [threading.Thread(target=submit_one) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(ids) == 20
+    assert len(set(ids)) == 1
+    assert "ghost" not in ids
+    assert [j["metadata"]["name"] for j in _jobs(sdk)] == ids[:1]
+
+
+def test_a_none_result_is_answered_from_the_status_once_redis_expired(
+    sdk: str, kube: Cluster, redis_url: str, redis_client: redis.Redis,
+) -> None:
+    job = queueable.async_(targets.echo_value)(None)
+    assert _run_runner(kube, redis_url, sdk, job.id) == 0
+    status = kube.kubectl_json("get", "qj", job.id, "-n", sdk)["status"]
+    assert "result" not in status  # a merge patch cannot write null
+    assert status["resultInline"] is True
+    redis_client.delete(keys.result(sdk, job.id))  # the outcome's TTL ran out
+    assert queueable.get_job(job.id).result(timeout=30) is None
+    # Inline mode records it the same way.
+    inline_job = queueable.async_(targets.echo_value, execute_inline=True)(None)
+    redis_client.delete(keys.result(sdk, inline_job.id))
+    status = kube.kubectl_json("get", "qj", inline_job.id, "-n", sdk)["status"]
+    assert (status.get("result"), status["resultInline"]) == (None, True)
+    assert queueable.get_job(inline_job.id).result(timeout=30) is None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from queueable import results
+from queueable.jobstatus import INLINE_RESULT_MAX_BYTES
 from queueable.models import QueueableJobStatus
 from queueable_runner.exitcodes import ExitCode
 from queueable_runner.invoke import Outcome, Reason
 from queueable_runner.report import (
-    INLINE_RESULT_MAX_BYTES,
     STATUS_TRACEBACK_MAX_CHARS,
     finished,
     retrying,
@@ -50,7 +51,24 @@ def test_a_result_over_the_inline_limit_stays_in_redis_only() -> None:
     patch = finished({}, Outcome(ExitCode.SUCCEEDED, "Succeeded", value=fits + "x"), "n", "j",
                      T1)
     assert patch["result"] is None
+    assert patch["resultInline"] is False
     assert "read it from Redis" in patch["message"]
+
+
+def test_a_none_result_is_recorded_as_inline() -> None:
+    # A merge patch cannot write `result: null` (it deletes the field): resultInline says
+    # that the absent result is the whole result, not one that is only in Redis.
+    patch = finished({}, Outcome(ExitCode.SUCCEEDED, "Succeeded", value=None), "n", "j", T1)
+    assert (patch["result"], patch["resultInline"]) == (None, True)
+    assert patch["message"] == "succeeded"
+    status = QueueableJobStatus.model_validate({k: v for k, v in patch.items()
+                                                if v is not None})
+    assert (status.result, status.result_inline) == (None, True)
+    small = finished({}, Outcome(ExitCode.SUCCEEDED, "Succeeded", value=[1]), "n", "j", T1)
+    assert (small["result"], small["resultInline"]) == ([1], True)
+    failed = finished({}, Outcome(ExitCode.FAILED, Reason.FAILED, error=KeyError("k")), "n",
+                      "j", T1)
+    assert failed["resultInline"] is None  # removed with the result
 
 
 def test_a_failure_records_the_error_and_truncates_a_long_traceback() -> None:
@@ -76,3 +94,29 @@ def test_a_failed_attempt_that_will_be_retried_keeps_the_phase() -> None:
     assert patch["message"] == "attempt 1 of 3 failed, will be retried: ValueError: x"
     assert patch["conditions"][0]["status"] == "False"
     assert patch["conditions"][0]["lastTransitionTime"] == T1
+
+
+def test_an_outcome_read_back_from_redis_gives_the_same_final_status() -> None:
+    # What `report.store` wrote is enough to write the final status again (a runner that
+    # finds its outcome in Redis after the API server failed).
+    outcomes = [
+        Outcome(ExitCode.SUCCEEDED, Reason.SUCCEEDED, value={"a": [1, None]}),
+        Outcome(ExitCode.SUCCEEDED, Reason.SUCCEEDED, value=None),
+        Outcome(ExitCode.FAILED, Reason.FAILED, error=ValueError("bad"), traceback="tb"),
+        Outcome(ExitCode.REFUSED, Reason.NOT_ALLOWED, error=PermissionError("no")),
+    ]
+    for outcome in outcomes:
+        envelope = outcome.envelope()
+        if not outcome.ok:
+            envelope["reason"] = outcome.reason
+        stored = results.loads(results.dumps({**envelope, "job": "j"}))
+        again = Outcome.from_envelope(stored)
+        assert (again.code, again.reason, again.ok) == (outcome.code, outcome.reason,
+                                                        outcome.ok)
+        assert again.envelope() == outcome.envelope()
+        running = started({}, T0)
+        assert finished(running, again, "ns", "j", T1) == finished(running, outcome, "ns", "j",
+                                                                   T1)
+    # An envelope without a reason (written by something else) is a target failure.
+    legacy = Outcome.from_envelope(results.error_envelope("ValueError", "m"))
+    assert (legacy.code, legacy.reason) == (ExitCode.FAILED, Reason.FAILED)
