@@ -185,6 +185,27 @@ def test_env_from_secret_config_map_and_field(kube: Cluster, namespace: str) -> 
     assert kube.pod_log(namespace, "env").split() == ["s3cret", "fast", "env", "x-fast"]
 
 
+def test_a_missing_secret_holds_the_pod_until_it_exists(kube: Cluster, namespace: str) -> None:
+    """As with a kubelet: CreateContainerConfigError, retried, then the pod runs."""
+    manifest = pod("late", "import os; print(os.environ['TOKEN'])")
+    manifest["spec"]["containers"][0]["env"] = [
+        {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "later", "key": "token"}}}]
+    apply(kube, namespace, manifest)
+
+    def waiting_reason() -> str | None:
+        statuses = kube.kubectl_json("get", "pod", "late", "-n", namespace)["status"].get(
+            "containerStatuses") or []
+        return statuses[0]["state"].get("waiting", {}).get("reason") if statuses else None
+
+    assert wait_until(waiting_reason, "the pod to report why it waits") == \
+        "CreateContainerConfigError"
+    assert pod_phase(kube, namespace, "late") == "Pending"
+    kube.kubectl("create", "secret", "generic", "later", "-n", namespace,
+                 "--from-literal=token=arrived")
+    wait_until(lambda: pod_phase(kube, namespace, "late") == "Succeeded", "pod late to run")
+    assert kube.pod_log(namespace, "late").strip() == "arrived"
+
+
 def test_version_is_stamped(kube: Cluster) -> None:
     """Helm's kubeVersion checks read this; an unstamped build reports v0.0.0."""
     version = kube.kubectl_json("version")["serverVersion"]["gitVersion"]

@@ -34,6 +34,15 @@ MAX_RESTART_BACKOFF = 10.0
 
 
 @dataclass(frozen=True)
+class Launch:
+    """How one container's process is started."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str
+
+
+@dataclass(frozen=True)
 class NodeConfig:
     """What every pod on this node shares."""
 
@@ -57,6 +66,13 @@ class PodRunner:
         self.vanished = threading.Event()  # the object is gone: stop without reporting
         self.finished = threading.Event()
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        spec = pod["spec"]
+        self.init_runs = [ContainerRun(c["name"]) for c in spec.get("initContainers") or []]
+        self.runs = [ContainerRun(c["name"]) for c in spec.get("containers") or []]
+        self.start_time = status.now()
+        self.started_monotonic = time.monotonic()
+        self.deadline = spec.get("activeDeadlineSeconds")
+        self.base_env: dict[str, str] = {}
         self.thread = threading.Thread(target=self._run, name=f"pod-{self.name}", daemon=True)
 
     # -- called by the agent --------------------------------------------------------------
@@ -88,27 +104,16 @@ class PodRunner:
         self.dir.mkdir(parents=True, exist_ok=True)
         spec = self.pod["spec"]
         policy = spec.get("restartPolicy") or "Always"
-        self.start_time = status.now()
-        self.started_monotonic = time.monotonic()
-        self.deadline = spec.get("activeDeadlineSeconds")
         init_specs = spec.get("initContainers") or []
         specs = spec.get("containers") or []
-        self.init_runs = [ContainerRun(c["name"]) for c in init_specs]
-        self.runs = [ContainerRun(c["name"]) for c in specs]
         self._report("Pending")
-
-        try:
-            base_env = self._pod_env()
-        except (envs.EnvError, ApiException) as e:
-            for r in self.init_runs + self.runs:
-                r.reason, r.message = "CreateContainerConfigError", str(e)
-            self._report("Pending")
-            self._wait_for_delete()
+        launches = self._prepare_launches(init_specs + specs)
+        if launches is None:
             return
 
         for c, run in zip(init_specs, self.init_runs, strict=True):
             while True:
-                code = self._run_to_end(c, run, base_env)
+                code = self._run_to_end(run, launches[c["name"]], c)
                 if code is None:
                     return
                 if code == 0:
@@ -121,19 +126,51 @@ class PodRunner:
                     return self._stop_for_delete()
 
         for c, run in zip(specs, self.runs, strict=True):
-            self._spawn(c, run, base_env)
+            self._spawn(run, launches[c["name"]], c)
         self._report("Running")
-        self._supervise(specs, policy, base_env)
+        self._supervise(specs, policy, launches)
+
+    def _prepare_launches(self, specs: list[dict[str, Any]]) -> dict[str, Launch] | None:
+        """Every container's argv and environment; retried while they cannot be built.
+
+        As the kubelet does, a missing Secret or ConfigMap (or a failed TokenRequest) keeps
+        the pod Pending with CreateContainerConfigError and is retried, so that creating
+        the Secret later lets the pod start. None when the pod is deleted or its deadline
+        passes first.
+        """
+        delay = 1.0
+        while True:
+            try:
+                base_env = self._pod_env()
+                return {c["name"]: self._launch(c, base_env) for c in specs}
+            except (envs.EnvError, ApiException) as e:
+                message = str(e) if isinstance(e, envs.EnvError) else f"API: {e.reason}"
+                for r in self.init_runs + self.runs:
+                    r.reason, r.message = "CreateContainerConfigError", message
+                self._report("Pending")
+            if self.delete_requested.wait(delay):
+                return None
+            if self._deadline_passed():
+                self._finish("Failed", reason="DeadlineExceeded",
+                             message="Pod was active on the node longer than the specified "
+                                     "deadline")
+                return None
+            delay = min(delay * 2, MAX_RESTART_BACKOFF)
+
+    def _launch(self, c: dict[str, Any], base_env: Mapping[str, str]) -> Launch:
+        env = {**base_env, **envs.container_env(self.pod, c, secrets=self._secret,
+                                                config_maps=self._config_map)}
+        return Launch(argv=envs.argv(c, env), env=env, cwd=c.get("workingDir") or str(self.dir))
 
     def _supervise(self, specs: list[dict[str, Any]], policy: str,
-                   base_env: Mapping[str, str]) -> None:
+                   launches: Mapping[str, Launch]) -> None:
         restart_at: dict[str, float] = {}
         by_name = {c["name"]: c for c in specs}
         token_refresh_at = time.monotonic() + tokens.REFRESH_EVERY
         while True:
             if self.delete_requested.is_set():
                 return self._stop_for_delete()
-            if "KUBECONFIG" in base_env and time.monotonic() >= token_refresh_at:
+            if "KUBECONFIG" in self.base_env and time.monotonic() >= token_refresh_at:
                 self._refresh_token()
                 token_refresh_at = time.monotonic() + tokens.REFRESH_EVERY
             if self._deadline_passed():
@@ -156,7 +193,7 @@ class PodRunner:
                     del restart_at[name]
                     run = next(r for r in self.runs if r.name == name)
                     run.restart_count += 1
-                    self._spawn(by_name[name], run, base_env)
+                    self._spawn(run, launches[name], by_name[name])
                     changed = True
             if all(r.exit_code is not None for r in self.runs) and not restart_at:
                 self._finish(status.final_phase(self.runs))
@@ -166,30 +203,21 @@ class PodRunner:
             time.sleep(POLL)
 
     # -- processes -------------------------------------------------------------------------
-    def _spawn(self, c: dict[str, Any], run: ContainerRun, base_env: Mapping[str, str]) -> None:
-        try:
-            env = {**base_env, **envs.container_env(
-                self.pod, c, secrets=self._secret, config_maps=self._config_map)}
-            argv = envs.argv(c, env)
-        except (envs.EnvError, ApiException) as e:
-            run.waiting, run.exit_code = False, 128
-            run.started_at = run.finished_at = status.now()
-            run.reason, run.message = "CreateContainerConfigError", str(e)
-            return
+    def _spawn(self, run: ContainerRun, launch: Launch, c: dict[str, Any]) -> None:
         log_path = self.dir / f"{run.name}.log"
-        cwd = c.get("workingDir") or str(self.dir)
         run.exit_code, run.finished_at, run.waiting = None, None, False
         run.started_at, run.reason, run.message = status.now(), None, None
         try:
             with log_path.open("ab") as out:
-                proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        start_new_session=True)
+                proc = subprocess.Popen(launch.argv, env=launch.env, cwd=launch.cwd,
+                                        stdout=out, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, start_new_session=True)
         except OSError as e:
             run.exit_code, run.finished_at = 128, status.now()
-            run.reason, run.message = "StartError", f"{argv[0]}: {e.strerror}"
+            run.reason, run.message = "StartError", f"{launch.argv[0]}: {e.strerror}"
             with log_path.open("a") as out:
-                out.write(f"local node: cannot start {argv!r}: {e}\n")
+                out.write(f"local node: cannot start {launch.argv!r} in container "
+                          f"{c['name']}: {e}\n")
             return
         self.procs[run.name] = proc
         pidfiles.record(self.dir, run.name, proc.pid)
@@ -200,10 +228,9 @@ class PodRunner:
         run.finished_at = status.now()
         pidfiles.forget(self.dir, run.name)
 
-    def _run_to_end(self, c: dict[str, Any], run: ContainerRun,
-                    base_env: Mapping[str, str]) -> int | None:
+    def _run_to_end(self, run: ContainerRun, launch: Launch, c: dict[str, Any]) -> int | None:
         """Run an init container to its end; None when the pod is being deleted."""
-        self._spawn(c, run, base_env)
+        self._spawn(run, launch, c)
         self._report("Pending")
         proc = self.procs.get(run.name)
         while proc is not None and proc.poll() is None:
@@ -245,9 +272,6 @@ class PodRunner:
             phase = status.final_phase(self.runs) if self.runs else "Failed"
             self._report(phase)
 
-    def _wait_for_delete(self) -> None:
-        self.delete_requested.wait()
-
     def _deadline_passed(self) -> bool:
         return (self.deadline is not None
                 and time.monotonic() - self.started_monotonic > float(self.deadline))
@@ -257,11 +281,13 @@ class PodRunner:
 
     # -- API -------------------------------------------------------------------------------
     def _pod_env(self) -> dict[str, str]:
+        """The node's environment plus the pod's own: its name and service account."""
         env = dict(self.node.base_env)
         env["HOSTNAME"] = self.name
         if self.pod["spec"].get("automountServiceAccountToken", True) is not False:
             env["KUBECONFIG"] = str(tokens.write_pod_kubeconfig(
                 self.core, self.pod, self.dir, self.node.server, self.node.ca_file))
+        self.base_env = env
         return env
 
     def _refresh_token(self) -> None:
