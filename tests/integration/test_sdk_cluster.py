@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -138,22 +138,29 @@ def test_cache_hit_returns_a_finished_job_and_creates_nothing(
     assert len(_jobs(sdk)) == 1
 
 
-def test_twenty_threads_submitting_the_same_call_create_one_job(sdk: str) -> None:
-    start = threading.Barrier(20)
+def _submit_from_threads(submit: Callable[[], queueable.Job], count: int = 20) -> list[str]:
+    """Start `count` threads at once (a barrier), each submitting; the handles' ids."""
+    start = threading.Barrier(count)
     ids: list[str] = []
     lock = threading.Lock()
 
-    def submit() -> None:
+    def run() -> None:
         start.wait(timeout=30)
-        job = targets.Report(5).async_(merge_duplicate=True).execute(1, {"p": 1})
+        job = submit()
         with lock:
             ids.append(job.id)
 
-    threads = [threading.Thread(target=submit) for _ in range(20)]
+    threads = [threading.Thread(target=run) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
+    return ids
+
+
+def test_twenty_threads_submitting_the_same_call_create_one_job(sdk: str) -> None:
+    ids = _submit_from_threads(
+        lambda: targets.Report(5).async_(merge_duplicate=True).execute(1, {"p": 1}))
     assert len(ids) == 20
     assert len(set(ids)) == 1
     assert [j["metadata"]["name"] for j in _jobs(sdk)] == ids[:1]
@@ -394,21 +401,8 @@ def test_twenty_threads_taking_over_one_abandoned_claim_create_one_job(
 ) -> None:
     bound = queueable.async_(targets.add, merge_duplicate=True)
     redis_client.set(_dedup_key(bound, 6, 6), "ghost", ex=10)
-    start = threading.Barrier(20)
-    ids: list[str] = []
-    lock = threading.Lock()
-
-    def submit_one() -> None:
-        start.wait(timeout=30)
-        job = queueable.async_(targets.add, merge_duplicate=True)(6, 6)
-        with lock:
-            ids.append(job.id)
-
-    threads = [threading.Thread(target=submit_one) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    ids = _submit_from_threads(
+        lambda: queueable.async_(targets.add, merge_duplicate=True)(6, 6))
     assert len(ids) == 20
     assert len(set(ids)) == 1
     assert "ghost" not in ids
