@@ -139,6 +139,45 @@ def test_deleting_a_running_jobs_pod_stops_its_process(kube: Cluster, namespace:
     assert name not in [x["metadata"]["name"] for x in pods_of(kube, namespace, "sleeper")]
 
 
+def test_deletion_sends_sigterm_then_sigkill_after_the_grace_period(
+        kube: Cluster, namespace: str) -> None:
+    script = """
+        import os, signal, time
+        def on_term(signum, frame):
+            print("got SIGTERM, ignoring it", flush=True)
+        signal.signal(signal.SIGTERM, on_term)
+        print(os.getpid(), flush=True)
+        while True:
+            time.sleep(0.1)
+    """
+    apply(kube, namespace, pod("stubborn", script, terminationGracePeriodSeconds=1))
+    wait_until(lambda: pod_phase(kube, namespace, "stubborn") == "Running", "pod to run")
+    pid = int(wait_until(lambda: re.findall(r"^\d+$", kube.pod_log(namespace, "stubborn"),
+                                            re.M), "the pod to print its pid")[0])
+    kube.kubectl("delete", "pod", "stubborn", "-n", namespace, "--wait=true", "--timeout=60s")
+    assert "got SIGTERM, ignoring it" in kube.pod_log(namespace, "stubborn")
+    if kube.local_root is not None:
+        wait_until(lambda: not _process_alive(pid), f"process {pid} to be killed", timeout=15)
+
+
+def test_restart_policy_on_failure_restarts_the_container(kube: Cluster, namespace: str) -> None:
+    script = """
+        import os, sys
+        marker = os.path.join(os.environ["HOME"], "tried")
+        if not os.path.exists(marker):
+            open(marker, "w").close()
+            print("first try fails", flush=True)
+            sys.exit(1)
+        print("second try works", flush=True)
+    """
+    apply(kube, namespace, pod("again", script, restartPolicy="OnFailure"))
+    wait_until(lambda: pod_phase(kube, namespace, "again") == "Succeeded", "pod again to succeed")
+    status = kube.kubectl_json("get", "pod", "again", "-n", namespace)["status"]
+    assert status["containerStatuses"][0]["restartCount"] == 1
+    assert kube.pod_log(namespace, "again").split("\n")[:2] == ["first try fails",
+                                                               "second try works"]
+
+
 def test_pod_exiting_3_is_failed_with_exit_code_3(kube: Cluster, namespace: str) -> None:
     apply(kube, namespace, pod("three", "raise SystemExit(3)"))
     wait_until(lambda: pod_phase(kube, namespace, "three") == "Failed", "pod three to fail")

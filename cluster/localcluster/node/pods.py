@@ -50,7 +50,7 @@ class NodeConfig:
     server: str
     ca_file: Path
     pods_dir: Path
-    base_env: Mapping[str, str]  # PATH, HOME, ... and what the "image" contains
+    base_env: Mapping[str, str]  # PATH, LANG, ... and what the "image" contains
 
 
 class PodRunner:
@@ -284,6 +284,7 @@ class PodRunner:
         """The node's environment plus the pod's own: its name and service account."""
         env = dict(self.node.base_env)
         env["HOSTNAME"] = self.name
+        env["HOME"] = str(self.dir)  # a writable home of the pod's own, as an image gives
         if self.pod["spec"].get("automountServiceAccountToken", True) is not False:
             env["KUBECONFIG"] = str(tokens.write_pod_kubeconfig(
                 self.core, self.pod, self.dir, self.node.server, self.node.ca_file))
