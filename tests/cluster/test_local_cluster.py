@@ -178,6 +178,23 @@ def test_restart_policy_on_failure_restarts_the_container(kube: Cluster, namespa
                                                                "second try works"]
 
 
+def test_init_containers_run_first_and_in_order(kube: Cluster, namespace: str) -> None:
+    def step(name: str, code: str) -> dict[str, Any]:
+        return {"name": name, "image": "python:3.11", "command": ["python", "-c", code]}
+
+    append = "import os; open(os.path.join(os.environ['HOME'], 'steps'), 'a').write('{}\\n')"
+    manifest = pod("ordered", "", containers=[step("main", "import os; print(open(os.path.join("
+                                                   "os.environ['HOME'], 'steps')).read())")],
+                   initContainers=[step("first", append.format("first")),
+                                   step("second", append.format("second"))])
+    apply(kube, namespace, manifest)
+    wait_until(lambda: pod_phase(kube, namespace, "ordered") == "Succeeded", "pod to succeed")
+    assert kube.pod_log(namespace, "ordered", "main").split() == ["first", "second"]
+    status = kube.kubectl_json("get", "pod", "ordered", "-n", namespace)["status"]
+    assert [s["state"]["terminated"]["exitCode"] for s in status["initContainerStatuses"]] == [
+        0, 0]
+
+
 def test_pod_exiting_3_is_failed_with_exit_code_3(kube: Cluster, namespace: str) -> None:
     apply(kube, namespace, pod("three", "raise SystemExit(3)"))
     wait_until(lambda: pod_phase(kube, namespace, "three") == "Failed", "pod three to fail")
