@@ -15,8 +15,10 @@ not run again: the final status is written from it and the runner exits with its
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import sys
+import time
 from typing import Any
 
 import redis
@@ -69,6 +71,19 @@ def _run_spec(spec_raw: dict[str, Any], settings: config.Settings, job: str,
     log.info("job %s attempt %d: %s:%s%s", job, attempt, target.module, target.qualname,
              f".{target.method}" if target.method else "")
     return spec, invoke.run(spec, AllowList.from_settings(settings))
+
+
+def _wait_for_backoff(status: dict[str, Any], spec_raw: dict[str, Any], job: str) -> None:
+    """Honour `retry.backoffSeconds` between a failed attempt and this one."""
+    retry = spec_raw.get("retry")
+    backoff = retry.get("backoffSeconds") if isinstance(retry, dict) else None
+    if not isinstance(backoff, int) or isinstance(backoff, bool) or backoff <= 0:
+        return
+    wait = report.retry_wait_seconds(status, backoff, dt.datetime.now(dt.UTC))
+    if wait > 0:
+        log.info("job %s: waiting %.1f s (retry backoff %d s) before this attempt", job, wait,
+                 backoff)
+        time.sleep(wait)
 
 
 def _stored_outcome(client: redis.Redis, namespace: str,
@@ -140,6 +155,7 @@ def run(namespace: str, name: str) -> ExitCode:
             return ExitCode.RUNNER_ERROR
         if stored is not None:
             return _finish_stored(namespace, name, status, stored)
+        _wait_for_backoff(status, spec_raw, f"{namespace}/{name}")
         status = report.patch_status(namespace, name, report.started(status, now()))
         attempt = int(status.get("attempts") or 1)
         spec, outcome = _run_spec(spec_raw, settings, f"{namespace}/{name}", attempt)

@@ -23,6 +23,7 @@ Status fields the runner writes:
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Final
 
 import redis
@@ -124,6 +125,29 @@ def retrying(current: Status, outcome: Outcome, attempt: int, max_attempts: int,
         "reason": RETRYING, "message": message, "error": error,
         "conditions": _condition(current, "Running", False, RETRYING, message, at),
     }
+
+
+def retry_wait_seconds(current: Status, backoff_seconds: float, at: dt.datetime) -> float:
+    """How long this attempt waits before calling the target, so that `retry.backoffSeconds`
+    separate it from the failed attempt before it.
+
+    The Job controller already waits before it starts a retry's pod (10 s, doubling); this
+    makes `retry_backoff` a floor on top of that: the effective wait is the larger of the
+    two. The failure time is the Running condition's transition to False that `retrying`
+    wrote; a first attempt (or any other state) waits for nothing.
+    """
+    if current.get("reason") != RETRYING:
+        return 0.0
+    running = next((c for c in current.get("conditions") or []
+                    if isinstance(c, dict) and c.get("type") == "Running"), None)
+    if running is None or running.get("status") != "False":
+        return 0.0
+    try:
+        failed_at = dt.datetime.fromisoformat(str(running["lastTransitionTime"]))
+    except (KeyError, ValueError):
+        return 0.0
+    elapsed = (at - failed_at).total_seconds()
+    return max(0.0, min(float(backoff_seconds), float(backoff_seconds) - elapsed))
 
 
 def read_job(namespace: str, name: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ podFailurePolicy) and the runner's RBAC are checked against the real controllers
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,3 +97,24 @@ def test_a_refused_module_fails_at_once_without_retries(
     assert job_status(kube, sdk, runner)["failed"] == 1, "exit code 2 is never retried"
     qj = kube.kubectl_json("get", "qj", job.id, "-n", sdk)
     assert (qj["status"]["phase"], qj["status"]["reason"]) == ("Failed", "ModuleNotAllowed")
+
+
+def _time(stamp: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def test_retry_backoff_is_a_floor_over_the_job_controllers_own(
+        kube: Cluster, sdk: str, redis_url: str) -> None:
+    """The Job controller waits about 10 s before a retry's pod; retry_backoff=20 makes the
+    runner wait out the rest, so the second attempt starts 20 s after the first failed."""
+    job = queueable.async_(targets.boom, retries=1, retry_backoff=20)("again")
+    runner = launch(kube, sdk, job, redis_url)
+    with pytest.raises(queueable.JobFailed):
+        job.result(timeout=180)
+    pods = kube.kubectl_json("get", "pods", "-n", sdk, "-l", f"job-name={runner}")["items"]
+    first = min(pods, key=lambda p: p["metadata"]["creationTimestamp"])
+    first_failed = _time(first["status"]["containerStatuses"][0]["state"]["terminated"][
+        "finishedAt"])
+    second_started = _time(kube.kubectl_json("get", "qj", job.id, "-n", sdk)["status"][
+        "startedAt"])
+    assert (second_started - first_failed).total_seconds() >= 19  # timestamps are to 1 s

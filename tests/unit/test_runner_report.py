@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from queueable import results
 from queueable.jobstatus import INLINE_RESULT_MAX_BYTES
 from queueable.models import QueueableJobStatus
+from queueable_runner import report
 from queueable_runner.exitcodes import ExitCode
 from queueable_runner.invoke import Outcome, Reason
 from queueable_runner.report import (
@@ -120,3 +123,28 @@ def test_an_outcome_read_back_from_redis_gives_the_same_final_status() -> None:
     # An envelope without a reason (written by something else) is a target failure.
     legacy = Outcome.from_envelope(results.error_envelope("ValueError", "m"))
     assert (legacy.code, legacy.reason) == (ExitCode.FAILED, Reason.FAILED)
+
+
+def _after_failure(at: str) -> dict[str, object]:
+    return {"reason": "AttemptFailed", "conditions": [
+        {"type": "Running", "status": "False", "reason": "AttemptFailed",
+         "lastTransitionTime": at}]}
+
+
+def test_retry_waits_out_the_rest_of_the_backoff() -> None:
+    at = dt.datetime(2026, 12, 4, 10, 0, 12, tzinfo=dt.UTC)
+    assert report.retry_wait_seconds(_after_failure("2026-12-04T10:00:00Z"), 30, at) == 18.0
+
+
+def test_no_wait_once_the_backoff_has_passed_or_on_a_first_attempt() -> None:
+    at = dt.datetime(2026, 12, 4, 10, 1, 0, tzinfo=dt.UTC)
+    assert report.retry_wait_seconds(_after_failure("2026-12-04T10:00:00Z"), 30, at) == 0.0
+    assert report.retry_wait_seconds({}, 30, at) == 0.0
+    running = {"reason": "AttemptFailed", "conditions": [
+        {"type": "Running", "status": "True", "lastTransitionTime": "2026-12-04T10:00:59Z"}]}
+    assert report.retry_wait_seconds(running, 30, at) == 0.0
+
+
+def test_a_clock_behind_the_failure_never_waits_longer_than_the_backoff() -> None:
+    at = dt.datetime(2026, 12, 4, 9, 0, 0, tzinfo=dt.UTC)
+    assert report.retry_wait_seconds(_after_failure("2026-12-04T10:00:00Z"), 30, at) == 30.0
