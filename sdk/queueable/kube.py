@@ -4,13 +4,12 @@ It reads and writes QueueableJob resources through the official client's
 CustomObjectsApi, and turns the client's failures into the SDK's errors: a missing CRD
 into CRDNotInstalledError, an unreachable server into ClusterUnavailableError naming the
 server, a missing kubeconfig into ConfigurationError. The client is built once from the
-settings (KUBECONFIG, in-cluster) and rebuilt after `queueable.configure()`. The async
-variants run the same calls in a worker thread, so the event loop is never blocked.
+settings (KUBECONFIG, in-cluster) and rebuilt after `queueable.configure()`. Asyncio
+callers reach it through `asyncio.to_thread` (see `BoundCall.submit_async`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 from typing import Any, Final, cast
@@ -178,12 +177,3 @@ def patch_spec(namespace: str, name: str, spec: dict[str, Any]) -> dict[str, Any
         name=name, body={"spec": spec}, _content_type=_MERGE_PATCH,
     ))
 
-
-async def create_job_async(namespace: str, body: dict[str, Any]) -> dict[str, Any]:
-    """`create_job` without blocking the event loop."""
-    return await asyncio.to_thread(create_job, namespace, body)
-
-
-async def get_job_async(namespace: str, name: str) -> dict[str, Any]:
-    """`get_job` without blocking the event loop."""
-    return await asyncio.to_thread(get_job, namespace, name)

@@ -200,23 +200,6 @@ def store_outcome(
     client.eval(_STORE_LUA, len(keys_), *keys_, *argv)
 
 
-async def store_outcome_async(
-    client: redis.asyncio.Redis,
-    namespace: str,
-    job: str,
-    envelope: Envelope,
-    *,
-    tenant: str,
-    cache: CacheSpec | None,
-    dedup: DedupSpec | None,
-    ttl: int,
-) -> None:
-    """`store_outcome` for asyncio applications."""
-    keys_, argv = _store_args(
-        namespace, job, envelope, tenant=tenant, cache=cache, dedup=dedup, ttl=ttl
-    )
-    await client.eval(_STORE_LUA, len(keys_), *keys_, *argv)  # type: ignore[misc]
-
 
 def store_merged(
     client: redis.Redis, namespace: str, job: str, duplicate_of: str, *, ttl: int
@@ -325,16 +308,6 @@ def try_claim_dedup(
     ))
 
 
-async def try_claim_dedup_async(
-    client: redis.asyncio.Redis, namespace: str, tenant: str, call_hash: str,
-    job_name: str, window: int,
-) -> HeldClaim | None:
-    """`try_claim_dedup` for asyncio applications."""
-    _positive("window", window)
-    return _held(await client.eval(  # type: ignore[misc]
-        _CLAIM_LUA, 1, keys.dedup(namespace, tenant, call_hash), job_name, str(window)
-    ))
-
 
 def claim_dedup(
     client: redis.Redis, namespace: str, tenant: str, call_hash: str, job_name: str,
@@ -345,14 +318,6 @@ def claim_dedup(
     held = try_claim_dedup(client, namespace, tenant, call_hash, job_name, window)
     return None if held is None else held.owner
 
-
-async def claim_dedup_async(
-    client: redis.asyncio.Redis, namespace: str, tenant: str, call_hash: str,
-    job_name: str, window: int,
-) -> str | None:
-    """`claim_dedup` for asyncio applications."""
-    held = await try_claim_dedup_async(client, namespace, tenant, call_hash, job_name, window)
-    return None if held is None else held.owner
 
 
 def take_over_dedup(
@@ -389,13 +354,6 @@ def get_cached(client: redis.Redis, namespace: str, tenant: str, key: str) -> En
     raw = client.get(keys.cache(namespace, tenant, key))
     return None if raw is None else loads(cast("bytes | str", raw))
 
-
-async def get_cached_async(
-    client: redis.asyncio.Redis, namespace: str, tenant: str, key: str
-) -> Envelope | None:
-    """`get_cached` for asyncio applications."""
-    raw = await client.get(keys.cache(namespace, tenant, key))
-    return None if raw is None else loads(raw)
 
 
 def _text(value: Any) -> str | None:
