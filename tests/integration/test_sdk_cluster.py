@@ -24,6 +24,7 @@ import pytest
 import queueable
 import redis
 import targets
+import together
 from fixtures.cluster import Cluster
 from queueable import codec, config, keys, results, submit
 from queueable import kube as kube_api
@@ -35,14 +36,10 @@ TESTS = Path(__file__).resolve().parents[1]
 REPO = TESTS.parent
 
 PROCESS_SCRIPT = """
-import os, sys, time
-import queueable, targets
+import sys
+import queueable, targets, together
 queueable.configure(redis_url=sys.argv[1], kubeconfig=sys.argv[2], namespace=sys.argv[3])
-deadline = time.monotonic() + 60
-while not os.path.exists(sys.argv[4]):
-    if time.monotonic() > deadline:
-        sys.exit("start file never appeared")
-    time.sleep(0.005)
+together.wait_for_start()
 print(targets.Report(5).async_(merge_duplicate=True, tag="proc").execute(1, {"p": 1}).id)
 """
 
@@ -169,18 +166,10 @@ def test_twenty_threads_submitting_the_same_call_create_one_job(sdk: str) -> Non
 def test_twenty_processes_submitting_the_same_call_create_one_job(
     sdk: str, kube: Cluster, redis_url: str, tmp_path: Path,
 ) -> None:
-    start = tmp_path / "start"
     env = {**os.environ, "PYTHONPATH": str(TESTS)}
-    procs = [subprocess.Popen(
-        [sys.executable, "-c", PROCESS_SCRIPT, redis_url, str(kube.kubeconfig), sdk, str(start)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(20)]
-    time.sleep(1.0)  # let the interpreters start; the start file releases them together
-    start.touch()
-    ids = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=180)
-        assert proc.returncode == 0, err
-        ids.append(out.strip())
+    ids = [out.strip() for out in together.run_together(
+        PROCESS_SCRIPT, [redis_url, str(kube.kubeconfig), sdk], env, tmp_path)]
+    assert len(ids) == 20
     assert len(set(ids)) == 1
     assert [j["metadata"]["name"] for j in _jobs(sdk)] == ids[:1]
 

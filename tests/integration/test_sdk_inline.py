@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +16,7 @@ import pytest
 import queueable
 import redis
 import targets
+import together
 from queueable import config, keys
 
 pytestmark = pytest.mark.redis
@@ -27,15 +25,10 @@ TESTS = Path(__file__).resolve().parents[1]
 REPO = TESTS.parent
 
 PROCESS_SCRIPT = """
-import os, sys, time
-import queueable, targets
+import sys
+import queueable, targets, together
 queueable.configure(redis_url=sys.argv[1], kubeconfig="/nonexistent/kubeconfig")
-start = sys.argv[3]
-deadline = time.monotonic() + 60
-while not os.path.exists(start):
-    if time.monotonic() > deadline:
-        sys.exit("start file never appeared")
-    time.sleep(0.005)
+together.wait_for_start()
 job = queueable.async_(targets.counted, merge_duplicate=True, execute_inline=True)(sys.argv[2], 21)
 print(job.id, job.result(timeout=60))
 """
@@ -116,18 +109,10 @@ def test_inline_dedup_with_twenty_threads_runs_once(tmp_path: Path) -> None:
 
 
 def test_inline_dedup_with_twenty_processes_runs_once(redis_url: str, tmp_path: Path) -> None:
-    counter, start = tmp_path / "runs", tmp_path / "start"
+    counter = tmp_path / "runs"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(REPO / "sdk")])}
-    procs = [subprocess.Popen([sys.executable, "-c", PROCESS_SCRIPT, redis_url, str(counter),
-                               str(start)], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(20)]
-    time.sleep(1.0)  # let the interpreters start; the start file releases them together
-    start.touch()
-    outputs = []
-    for proc in procs:
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-        outputs.append(out.split())
+    outputs = [out.split() for out in together.run_together(
+        PROCESS_SCRIPT, [redis_url, str(counter)], env, tmp_path)]
     assert len({job_id for job_id, _ in outputs}) == 1
     assert {value for _, value in outputs} == {"42"}
     assert len(counter.read_text().splitlines()) == 1
