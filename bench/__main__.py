@@ -9,12 +9,14 @@ Record the output in docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess
 import sys
 from pathlib import Path
+
+from localcluster import controlplane
+from localcluster.layout import Layout
 
 REPO = Path(__file__).resolve().parents[1]
 CLUSTER = Path(os.environ.get("QUEUEABLE_CLUSTER_DIR", REPO / ".cluster"))
@@ -37,9 +39,11 @@ def main() -> None:
 
     subprocess.run([sys.executable, "-m", "localcluster", "up"], check=True,
                    stdout=subprocess.DEVNULL)
-    state = json.loads((CLUSTER / "state.json").read_text())
+    state = controlplane.State.load(Layout(CLUSTER))
+    if state is None:
+        raise SystemExit(f"no local cluster in {CLUSTER}: run `make cluster-up` first")
     kubeconfig = str(CLUSTER / "kubeconfig")
-    redis_url = f"redis://127.0.0.1:{state['ports']['redis']}/0"
+    redis_url = controlplane.redis_url(state)
     kubectl = [str(CLUSTER / "bin" / "kubectl"), f"--kubeconfig={kubeconfig}"]
 
     from bench import submit

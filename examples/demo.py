@@ -17,6 +17,9 @@ import sys
 import time
 from pathlib import Path
 
+from localcluster import controlplane
+from localcluster.layout import Layout
+
 REPO = Path(__file__).resolve().parents[1]
 CLUSTER = Path(os.environ.get("QUEUEABLE_CLUSTER_DIR", REPO / ".cluster"))
 NAMESPACE = "queueable-demo"
@@ -29,8 +32,10 @@ def kubectl(*args: str, input: str | None = None) -> str:
 
 
 def main() -> None:
-    state = json.loads((CLUSTER / "state.json").read_text())
-    redis_url = f"redis://127.0.0.1:{state['ports']['redis']}/0"
+    state = controlplane.State.load(Layout(CLUSTER))
+    if state is None:
+        raise SystemExit(f"no local cluster in {CLUSTER}: run `make cluster-up` first")
+    redis_url = controlplane.redis_url(state)
     os.environ.update(KUBECONFIG=str(CLUSTER / "kubeconfig"), QUEUEABLE_REDIS_URL=redis_url,
                       QUEUEABLE_NAMESPACE=NAMESPACE, QUEUEABLE_ALLOWED_MODULES="reports")
     sys.path.insert(0, str(REPO / "examples"))

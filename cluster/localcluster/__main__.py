@@ -17,15 +17,20 @@ from . import controlplane, podlogs, processes
 from .layout import Layout, default_root
 
 
+def _exports(layout: Layout, state: controlplane.State) -> list[str]:
+    """The shell lines that point kubectl, helm and Queueable at this cluster."""
+    return [f"export KUBECONFIG={layout.kubeconfig}",
+            f"export PATH={layout.bin}:$PATH",
+            f"export QUEUEABLE_REDIS_URL={controlplane.redis_url(state)}"]
+
+
 def _usage(layout: Layout, state: controlplane.State) -> str:
-    return (
-        f"cluster up: API server {state.server}\n"
-        f"  export KUBECONFIG={layout.kubeconfig}\n"
-        f"  export PATH={layout.bin}:$PATH      # kubectl and helm built from source\n"
-        f"  export QUEUEABLE_REDIS_URL={controlplane.redis_url(state)}\n"
-        f"  kubectl get nodes\n"
-        f"  pod output: python -m localcluster logs NAMESPACE POD   (kubectl logs needs a kubelet)"
-    )
+    return "\n".join([
+        f"cluster up: API server {state.server}",
+        *(f"  {line}" for line in _exports(layout, state)),
+        "  kubectl get nodes",
+        "  pod output: python -m localcluster logs NAMESPACE POD   (kubectl logs needs a kubelet)",
+    ])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,9 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         if current is None or not controlplane.is_running(layout):
             print("the local cluster is not running: make cluster-up", file=sys.stderr)
             return 3
-        print(f"export KUBECONFIG={layout.kubeconfig}\n"
-              f"export PATH={layout.bin}:$PATH\n"
-              f"export QUEUEABLE_REDIS_URL={controlplane.redis_url(current)}")
+        print("\n".join(_exports(layout, current)))
         return 0
     if args.command == "logs":
         try:

@@ -282,10 +282,9 @@ def up(layout: Layout) -> State:
     cache_bin = build_binaries()
     layout.root.mkdir(parents=True, exist_ok=True)
     link_binaries(layout, cache_bin)
-    if is_running(layout):
-        state = State.load(layout)
-        assert state is not None
-        return state
+    running = State.load(layout) if is_running(layout) else None
+    if running is not None:
+        return running
     down(layout)  # whatever is left of a half-dead cluster goes first
     for d in (layout.etcd_data, layout.pods, layout.logs, layout.pki):
         shutil.rmtree(d, ignore_errors=True)

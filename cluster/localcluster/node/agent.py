@@ -139,7 +139,8 @@ class Agent:
             runner.vanished.set()
             runner.request_delete(2)
         for runner in list(self.runners.values()):
-            runner.thread.join(timeout=10) if runner.thread.is_alive() else None
+            if runner.thread.is_alive():
+                runner.thread.join(timeout=10)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -70,6 +70,8 @@ def pod_status(pod: dict[str, Any], runs: list[ContainerRun], *, phase: str, sta
     statuses = [r.status(images.get(r.name, "")) for r in runs]
     all_ready = bool(statuses) and all(s["ready"] for s in statuses)
     initialized = all(r.exit_code == 0 for r in (init_runs or []))
+    not_ready = None if all_ready else (
+        "PodCompleted" if phase in ("Succeeded", "Failed") else "ContainersNotReady")
     status: dict[str, Any] = {
         "phase": phase, "hostIP": "127.0.0.1", "hostIPs": [{"ip": "127.0.0.1"}],
         "podIP": "127.0.0.1", "podIPs": [{"ip": "127.0.0.1"}], "startTime": start_time,
@@ -77,12 +79,8 @@ def pod_status(pod: dict[str, Any], runs: list[ContainerRun], *, phase: str, sta
         "conditions": [
             _condition("PodScheduled", True),
             _condition("Initialized", initialized),
-            _condition("ContainersReady", all_ready,
-                       None if all_ready else ("PodCompleted" if phase in ("Succeeded", "Failed")
-                                               else "ContainersNotReady")),
-            _condition("Ready", all_ready,
-                       None if all_ready else ("PodCompleted" if phase in ("Succeeded", "Failed")
-                                               else "ContainersNotReady")),
+            _condition("ContainersReady", all_ready, not_ready),
+            _condition("Ready", all_ready, not_ready),
         ],
         "containerStatuses": statuses,
     }
